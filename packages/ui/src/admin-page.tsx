@@ -1144,7 +1144,11 @@ function SiteSettings() {
 }
 
 interface UsageRow {
-  username: string;
+  userId: string;
+  /** The name kept with the usage; null for an account deleted before names were kept. */
+  username: string | null;
+  /** The account was deleted since. */
+  userDeleted: boolean;
   /** The groups as recorded with the requests; null for those made before groups were recorded. */
   groups: string[] | null;
   groupIds: string[] | null;
@@ -1196,7 +1200,11 @@ function Usage() {
       >
         {rows.map((row) => (
           <tr key={`${row.username}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
-            <td className="breakable">{row.username}</td>
+            <td className="breakable">
+              {row.userDeleted
+                ? fill(t.usageDeletedUser, { name: row.username ?? row.userId })
+                : row.username}
+            </td>
             <td className="breakable">
               {row.groups === null ? t.usageGroupsNotRecorded : row.groups.join(", ")}
             </td>

@@ -1183,6 +1183,8 @@ const en = {
   usageGroupsNotRecorded: "not recorded",
   /** The usage report's cost units (one per 1,000 tokens, at least one for an answered request). */
   usageCostUnits: "Cost units",
+  /** A usage row's user whose account was deleted since (its usage stays, under the name it had). */
+  usageDeletedUser: "{name} (deleted)",
   usageByGroup: "Per group (a member of several groups counts in each)",
   groupLimits: "Limits per group",
   groupLimitsHint:
@@ -2358,6 +2360,7 @@ const zhCN: Messages = {
   usageLastDay: "最近 24 小时",
   usageGroupsNotRecorded: "未记录",
   usageCostUnits: "费用单位",
+  usageDeletedUser: "{name}（已删除）",
   usageByGroup: "按用户组（属于多个用户组的成员计入每个用户组）",
   groupLimits: "按用户组限额",
   groupLimitsHint:

@@ -45,7 +45,7 @@ import { skippedModelFiles } from "../models/skipped-model-files.js";
 import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
-import { readUsageReport } from "../usage/usage-report.js";
+import { keepNamesForUsage, readUsageReport } from "../usage/usage-report.js";
 import { sendCsv } from "./csv.js";
 import { type PullOutcome, watchPull } from "./model-pull-outcome.js";
 import { registerModelRegistryRoutes } from "./model-registry-routes.js";
@@ -216,8 +216,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
    * Deletes an account with its conversations, sessions, API keys and group memberships. Its
    * knowledge bases are not lost: they pass to the administrator who deleted it (sharing as it
    * was), one whose name the administrator has already renamed after the account
-   * (transferKnowledgeBases; the audit entry lists them). Usage rows stay for the totals; the audit
-   * log keeps the name. An administrator cannot delete their own account (another one can), nor the
+   * (transferKnowledgeBases; the audit entry lists them). Usage rows stay for the totals, under the
+   * account's and its keys' names (keepNamesForUsage), as the audit log keeps the name. An administrator cannot delete their own account (another one can), nor the
    * last administrator.
    */
   app.delete("/api/admin/users/:id", admin, async (request, reply) => {
@@ -257,6 +257,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         trx,
         conversations.map((c) => c.id),
       );
+      await keepNamesForUsage(trx, { id, username: target.username });
       for (const table of [
         "folders",
         "sessions",
@@ -741,9 +742,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
       return sendCsv(
         reply,
         "hearth-usage.csv",
-        "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
+        "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids,user_deleted",
         usage.map((u) => [
-          u.username,
+          u.username ?? "",
           u.groups?.join(" ") ?? GROUPS_NOT_RECORDED,
           u.model,
           u.apiKeyId ?? "",
@@ -753,6 +754,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
           u.completionTokens,
           u.costUnits,
           u.groupIds?.join(" ") ?? GROUPS_NOT_RECORDED,
+          u.userDeleted ? "yes" : "",
         ]),
       );
     }

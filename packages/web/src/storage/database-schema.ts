@@ -373,6 +373,23 @@ export interface UsageTable {
   request_id: string | null;
 }
 
+/**
+ * A deleted account's name, kept for its usage records, which stay (0033-deleted-account-names):
+ * the usage report names whose usage it was.
+ */
+export interface DeletedUsersTable {
+  id: string;
+  username: string;
+  deleted_at: string;
+}
+
+/** A deleted account's API key's name, kept for the usage made through it (0033-deleted-account-names). */
+export interface DeletedApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+}
+
 /** A user's own chat defaults and display choices (0017-user-preferences); null: never chosen. */
 export interface UserPreferencesTable {
   user_id: string;
@@ -447,6 +464,8 @@ export interface Database {
   knowledge_base_deletions: KnowledgeBaseDeletionsTable;
   knowledge_shares: KnowledgeShareTable;
   usage: UsageTable;
+  deleted_users: DeletedUsersTable;
+  deleted_api_keys: DeletedApiKeysTable;
   user_preferences: UserPreferencesTable;
   memories: MemoriesTable;
   prompts: PromptsTable;

@@ -28,6 +28,7 @@ import { FeedbackStore } from "../feedback/feedback-store.js";
 import { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { MemoryStore } from "../memories/memory-store.js";
 import { PromptStore } from "../prompts/prompt-store.js";
+import { readUsageReport } from "../usage/usage-report.js";
 import type { Database } from "./database-schema.js";
 import { createMigrator, type Dialect } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -586,13 +587,103 @@ async function expectSsoSessions(db: Kysely<Database>): Promise<void> {
   expect(await endSession(db, password.token)).toEqual({ idToken: null });
 }
 
+/**
+ * A database at 0032 where the first release's account deleted gina2, who had used the API key
+ * "gina-key" (the audit log named both), and still has a key of its own.
+ */
+async function seedDeletedAccount(db: Kysely<Database>, dialect: Dialect, schema?: string): Promise<void> {
+  await seedFirstRelease(db, dialect, schema);
+  const { error } = await createMigrator(db as Kysely<unknown>, dialect, schema).migrateTo(
+    "0032-chosen-knowledge-bases",
+  );
+  if (error) throw error;
+  await db
+    .insertInto("api_keys")
+    .values({
+      id: "key_wang",
+      user_id: "usr_wang",
+      name: "王芳的脚本",
+      prefix: "hk-wang",
+      key_hash: "hash-wang",
+      created_at: "2026-03-02T00:00:00.000Z",
+      revoked_at: null,
+      last_used_at: null,
+    })
+    .execute();
+  const entry = { details: null, target_name: null, created_at: "2026-03-02T00:00:00.000Z" };
+  await db
+    .insertInto("audit_log")
+    .values([
+      {
+        ...entry,
+        actor_id: "usr_gina",
+        actor_name: "gina2",
+        action: "api-key.create",
+        target: "key_gina",
+        details: '{"name":"gina-key"}',
+      },
+      {
+        ...entry,
+        actor_id: "usr_wang",
+        actor_name: "王芳",
+        action: "api-key.create",
+        target: "key_wang",
+        details: '{"name":"王芳的脚本"}',
+      },
+      {
+        ...entry,
+        actor_id: "usr_wang",
+        actor_name: "王芳",
+        action: "user.delete",
+        target: "usr_gina",
+        target_name: "gina2",
+      },
+    ])
+    .execute();
+  await db
+    .insertInto("usage")
+    .values({
+      user_id: "usr_gina",
+      api_key_id: "key_gina",
+      model: "m",
+      prompt_tokens: 40,
+      completion_tokens: 2,
+      requests: 1,
+      cost_units: 1,
+      created_at: new Date().toISOString(),
+      user_groups: "[]",
+      request_id: "req_gina",
+    })
+    .execute();
+}
+
+/**
+ * After 0033-deleted-account-names: usage of an account deleted before the step is named as the
+ * audit log named the account and its key; a live account is not taken for a deleted one.
+ */
+async function expectDeletedAccountNamed(db: Kysely<Database>): Promise<void> {
+  const { usage } = await readUsageReport(db, "2026-01-01T00:00:00.000Z");
+  expect(usage).toEqual([
+    expect.objectContaining({
+      userId: "usr_gina",
+      username: "gina2",
+      userDeleted: true,
+      apiKeyId: "key_gina",
+      apiKeyName: "gina-key",
+      promptTokens: 40,
+    }),
+  ]);
+  expect(await db.selectFrom("deleted_users").select("id").execute()).toEqual([{ id: "usr_gina" }]);
+  expect(await db.selectFrom("deleted_api_keys").select("id").execute()).toEqual([{ id: "key_gina" }]);
+}
+
 function backups(): string[] {
   const dir = join(dataDir, "backups");
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
 /** The web schema's last step: the number of steps in migrations.ts. */
-const LATEST_STEP = 32;
+const LATEST_STEP = 33;
 
 describe("web database migrations on SQLite", () => {
   it("creates a new database without a backup, and reopens a current one without another", async () => {
@@ -809,6 +900,20 @@ describe("web database migrations on SQLite", () => {
         instructions: "用正式的中文回答。",
         memory: true,
       });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("names the usage of an account deleted before names were kept, as the audit log named it", async () => {
+    const previous = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, "web.sqlite")) }),
+    });
+    await seedDeletedAccount(previous, "sqlite");
+    await previous.destroy();
+    const db = await openDatabase(configFor());
+    try {
+      await expectDeletedAccountNamed(db);
     } finally {
       await db.destroy();
     }
@@ -1058,6 +1163,22 @@ describe.skipIf(!postgresAvailable)("web database migrations on PostgreSQL", () 
       }),
     );
     expect(backups()).toEqual([]);
+  });
+
+  it("names the usage of an account deleted before names were kept, as the audit log named it", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, options: `-c search_path=${schema}` });
+    const client = await pool.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    client.release();
+    const previous = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await seedDeletedAccount(previous, "postgres", schema);
+    await previous.destroy();
+    const db = await openDatabase(configFor(POSTGRES_URL), { postgresSchema: schema });
+    try {
+      await expectDeletedAccountNamed(db);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it("of two replicas starting at once one step behind, only the one that migrates logs so; the other logs that it waited", async () => {

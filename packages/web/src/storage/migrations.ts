@@ -708,7 +708,55 @@ function migrations(dialect: Dialect, logger?: Logger): Record<string, Migration
         await db.schema.alterTable("conversations").addColumn("chosen_knowledge_base_ids", "text").execute();
       },
     },
+    "0033-deleted-account-names": {
+      // A deleted account's name and the names of its API keys, kept as its rows go, so that its
+      // usage (which stays, for the totals) is still named for chargeback, as the audit log names
+      // it. An account deleted before this step is named as its audit entries named it: the account
+      // by its `user.delete` entry, each key by its `api-key.create` entry (its details' name).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("deleted_users")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("username", "text", (c) => c.notNull())
+          .addColumn("deleted_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("deleted_api_keys")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "text", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .execute();
+        await sql`
+          INSERT INTO deleted_users (id, username, deleted_at)
+          SELECT target, target_name, created_at FROM audit_log
+          WHERE id IN (
+            SELECT MAX(id) FROM audit_log
+            WHERE action = 'user.delete' AND target IS NOT NULL AND target_name IS NOT NULL
+              AND target NOT IN (SELECT id FROM users)
+            GROUP BY target)`.execute(db);
+        const { rows: keys } = await sql<{ id: string; user_id: string; details: string | null }>`
+          SELECT target AS id, actor_id AS user_id, details FROM audit_log
+          WHERE action = 'api-key.create' AND target IS NOT NULL AND actor_id IS NOT NULL
+            AND target NOT IN (SELECT id FROM api_keys)`.execute(db);
+        for (const key of keys) {
+          const name = keyNameOf(key.details);
+          if (name !== null)
+            await sql`INSERT INTO deleted_api_keys (id, user_id, name) VALUES (${key.id}, ${key.user_id}, ${name})
+              ON CONFLICT (id) DO NOTHING`.execute(db);
+        }
+      },
+    },
   };
+}
+
+/** The key's name in an `api-key.create` entry's details (`{"name": ...}`); null when it has none. */
+function keyNameOf(details: string | null): string | null {
+  try {
+    const name = (JSON.parse(details ?? "null") as { name?: unknown } | null)?.name;
+    return typeof name === "string" ? name : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -9,7 +9,11 @@ const noLimits = { get: async () => ({ userLimits: {}, groupLimits: {} }) } as u
 
 interface Report {
   usage: Array<{
-    username: string;
+    userId: string;
+    username: string | null;
+    userDeleted: boolean;
+    apiKeyId: string | null;
+    apiKeyName: string | null;
     groups: string[] | null;
     groupIds: string[] | null;
     promptTokens: number;
@@ -39,11 +43,15 @@ describe.each(dialects)("usage report on %s", (dialect) => {
   const setMembers = (groupId: string, userIds: string[]) =>
     call("PUT", `/api/admin/groups/${groupId}/members`, { userIds });
   let clock = Date.now() - 60_000;
-  /** A request by the user as they are now (each a second after the last), `promptTokens` tokens in and 1 out. */
-  const use = async (userId: string, promptTokens: number) => {
+  /**
+   * A request by the user as they are now (each a second after the last), `promptTokens` tokens in
+   * and 1 out, through the API key `apiKeyId` if given.
+   */
+  const use = async (userId: string, promptTokens: number, apiKeyId?: string) => {
     const user = await loadCurrentUser(web.db, userId);
     clock += 1000;
-    await (await meter.admit(user!, { model: "m" }, clock)).settle({ promptTokens, completionTokens: 1 });
+    const admitted = await meter.admit(user!, { model: "m", ...(apiKeyId ? { apiKeyId } : {}) }, clock);
+    await admitted.settle({ promptTokens, completionTokens: 1 });
     await meter.flush();
   };
   const report = async () => (await call("GET", "/api/admin/usage")).json() as Report;
@@ -97,6 +105,40 @@ describe.each(dialects)("usage report on %s", (dialect) => {
     ]);
   });
 
+  it("keeps a deleted user's name and key name on their usage, marked as deleted, for chargeback", async () => {
+    const gina = await signUp(web.app, "gina2");
+    const fieldSales = await createGroup("field-sales");
+    await setMembers(fieldSales, [gina.userId]);
+    const created = await web.app.inject({
+      method: "POST",
+      url: "/api/account/api-keys",
+      headers: gina.headers,
+      payload: { name: "gina-key" },
+    });
+    const keyId = (created.json() as { id: string }).id;
+    await use(gina.userId, 50, keyId);
+    expect((await call("DELETE", `/api/admin/users/${gina.userId}`)).statusCode).toBe(204);
+
+    const { usage, groupTotals } = await report();
+    expect(usage.filter((row) => row.userId === gina.userId)).toEqual([
+      expect.objectContaining({
+        username: "gina2",
+        userDeleted: true,
+        groups: ["field-sales"],
+        apiKeyId: keyId,
+        apiKeyName: "gina-key",
+        promptTokens: 50,
+      }),
+    ]);
+    expect(usage.filter((row) => row.userId === admin.userId)).not.toContainEqual(
+      expect.objectContaining({ userDeleted: true }),
+    );
+    expect(groupTotals).toContainEqual(expect.objectContaining({ group: "field-sales", promptTokens: 50 }));
+    expect(await csv()).toContain(
+      `"gina2","field-sales","m","${keyId}","gina-key","1","50","1","1","${fieldSales}","yes"`,
+    );
+  });
+
   it("refuses a period out of range and parameters it does not take, rather than report the last 30 days", async () => {
     for (const query of [
       "days=0",
@@ -120,9 +162,9 @@ describe.each(dialects)("usage report on %s", (dialect) => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const [header, ...rows] = new TextDecoder().decode(bytes).split("\n");
     expect(header).toBe(
-      "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids",
+      "user,groups,model,api_key,api_key_name,requests,prompt_tokens,completion_tokens,cost_units,group_ids,user_deleted",
     );
-    expect(rows).toContain(`"张三","","m","","","1","10","1","1",""`);
+    expect(rows).toContain(`"张三","","m","","","1","10","1","1","",""`);
   });
 
   it("shows records from before groups were recorded as not recorded, not as today's groups", async () => {

@@ -22,13 +22,22 @@ function added(a: Counts, b: Counts): Counts {
 /** One row of the usage report: a user's usage of a model through one key, in one set of groups. */
 export interface UsageReportRow extends Counts {
   userId: string;
-  username: string;
+  /**
+   * The user's name, kept when the account is deleted (null: an account deleted before Hearth kept
+   * names, and never named in the audit log).
+   */
+  username: string | null;
+  /** The account has been deleted since (its usage stays, under the name it had). */
+  userDeleted: boolean;
   /** The groups' names as recorded with the requests (null: recorded before groups were). */
   groups: string[] | null;
   groupIds: string[] | null;
   model: string;
   apiKeyId: string | null;
-  /** The key's name (null: the UI, no key; or a key since deleted, with its id still given). */
+  /**
+   * The key's name, kept when its account is deleted (null: the UI, no key; or a key of an account
+   * deleted before Hearth kept names, with its id still given).
+   */
   apiKeyName: string | null;
 }
 
@@ -50,14 +59,18 @@ export async function readUsageReport(
   const rows = await db
     .selectFrom("usage")
     .leftJoin("users", "users.id", "usage.user_id")
+    .leftJoin("deleted_users", "deleted_users.id", "usage.user_id")
     .leftJoin("api_keys", "api_keys.id", "usage.api_key_id")
+    .leftJoin("deleted_api_keys", "deleted_api_keys.id", "usage.api_key_id")
     .select((eb) => [
       "usage.user_id as userId",
       "users.username as username",
+      "deleted_users.username as deletedUsername",
       "usage.user_groups as userGroups",
       "usage.model as model",
       "usage.api_key_id as apiKeyId",
       "api_keys.name as apiKeyName",
+      "deleted_api_keys.name as deletedApiKeyName",
       eb.fn.sum<number>("usage.requests").as("requests"),
       eb.fn.sum<number>("usage.prompt_tokens").as("promptTokens"),
       eb.fn.sum<number>("usage.completion_tokens").as("completionTokens"),
@@ -68,10 +81,12 @@ export async function readUsageReport(
     .groupBy([
       "usage.user_id",
       "users.username",
+      "deleted_users.username",
       "usage.user_groups",
       "usage.model",
       "usage.api_key_id",
       "api_keys.name",
+      "deleted_api_keys.name",
     ])
     .orderBy("lastAt")
     .execute();
@@ -91,12 +106,13 @@ export async function readUsageReport(
     }
     return {
       userId: r.userId,
-      username: r.username ?? "(deleted)",
+      username: r.username ?? r.deletedUsername ?? null,
+      userDeleted: r.username === null,
       groups: groups?.map((g) => g.name) ?? null,
       groupIds: groups?.map((g) => g.id) ?? null,
       model: r.model,
       apiKeyId: r.apiKeyId,
-      apiKeyName: r.apiKeyName ?? null,
+      apiKeyName: r.apiKeyName ?? r.deletedApiKeyName ?? null,
       ...counts,
     };
   });
@@ -104,4 +120,21 @@ export async function readUsageReport(
     usage,
     groupTotals: [...groupTotals.values()].sort((a, b) => a.group.localeCompare(b.group)),
   };
+}
+
+/**
+ * Keeps an account's name and its API keys' names for its usage records, which stay when it is
+ * deleted: called in the deletion's transaction, before the account's rows go.
+ */
+export async function keepNamesForUsage(db: WebDatabase, user: { id: string; username: string }) {
+  await db
+    .insertInto("deleted_users")
+    .values({ id: user.id, username: user.username, deleted_at: new Date().toISOString() })
+    .execute();
+  const keys = await db
+    .selectFrom("api_keys")
+    .select(["id", "user_id", "name"])
+    .where("user_id", "=", user.id)
+    .execute();
+  if (keys.length > 0) await db.insertInto("deleted_api_keys").values(keys).execute();
 }
