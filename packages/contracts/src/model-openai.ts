@@ -182,6 +182,9 @@ export const openAiCompletionRequestSchema = z.looseObject({
 });
 export type OpenAiCompletionRequest = z.infer<typeof openAiCompletionRequestSchema>;
 
+/** A text completion's length when its request gives no max_tokens, as OpenAI's API has it. */
+export const COMPLETION_DEFAULT_MAX_TOKENS = 16;
+
 export const openAiEmbeddingRequestSchema = z.looseObject({
   model: z.string().min(1).max(512),
   // Token ids are refused by the route (tokenIdsSchema), with a message saying to send text.

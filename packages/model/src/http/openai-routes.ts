@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  COMPLETION_DEFAULT_MAX_TOKENS,
   type OpenAiChatRequest,
   type OpenAiMessage,
   openAiChatRequestSchema,
@@ -339,7 +340,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, service: ModelService
     const callFor = (prompt: string) => ({
       model: body.model,
       input: { kind: "completion" as const, prompt, suffix: body.suffix ?? undefined },
-      settings: { ...settingsOf(body), maxTokens: body.max_tokens ?? 16 },
+      settings: { ...settingsOf(body), maxTokens: body.max_tokens ?? COMPLETION_DEFAULT_MAX_TOKENS },
       ...context,
     });
     if (!body.stream) {

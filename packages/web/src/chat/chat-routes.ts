@@ -142,11 +142,17 @@ export function registerChatRoutes(app: FastifyInstance, deps: Deps) {
             contextTokens,
             scale: windows.scale(body.model),
           }),
-        (fitted) =>
+        async (fitted) =>
           deps.models.streamChat({
             ...body,
             user: userId,
             messages: fitted.messages,
+            // A token limit bounds the answer.
+            maxTokens: await admission.answerTokens({
+              promptTokens: fitted.estimatedTokens,
+              asked: undefined,
+              contextTokens,
+            }),
             signal: upstream.signal,
           }),
       );

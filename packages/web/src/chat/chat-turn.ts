@@ -229,15 +229,22 @@ export async function runChatTurn(
           answerTokens: answerReserve(contextTokens, input.controls?.maxTokens),
           scale: windows.scale(input.model),
         }),
-      (fitted) =>
-        deps.models.streamChat({
+      async (fitted) => {
+        // A token limit bounds the answer: the longest answer asked for, or less.
+        const maxTokens = await input.admission.answerTokens({
+          promptTokens: fitted.estimatedTokens,
+          asked: input.controls?.maxTokens ?? undefined,
+          contextTokens,
+        });
+        return deps.models.streamChat({
           model: input.model,
           user: input.user.id,
           messages: fitted.messages,
-          ...modelParameters(input.controls, contextTokens),
+          ...modelParameters({ ...input.controls, maxTokens }, contextTokens),
           bypassCache: input.fresh,
           signal: upstream.signal,
-        }),
+        });
+      },
     );
     estimatedPrompt = prompt.estimatedTokens;
     systemPrompt = prompt.systemPrompt;

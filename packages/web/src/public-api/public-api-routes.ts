@@ -1,6 +1,7 @@
 import {
   ASSISTANT_MODEL_PREFIX,
   assistantIdOfModel,
+  COMPLETION_DEFAULT_MAX_TOKENS,
   type OpenAiMessage,
   openAiMessageSchema,
   openAiToolSchema,
@@ -31,7 +32,7 @@ import {
 import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn, turnWarnings } from "../grounding/grounding.js";
-import { estimateMessageTokens, fitPrompt } from "../grounding/prompt-budget.js";
+import { estimateMessageTokens, estimateTokens, fitPrompt } from "../grounding/prompt-budget.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
 import { type ModelPurpose, modelErrorIn, refusalStatus } from "../model/model-client.js";
@@ -380,7 +381,16 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
       const stream = body.stream === true;
       const masker = stream ? await deps.contentFilter.outputMaskers() : undefined;
-      const called = await callUpstream(completionsUpstream, JSON.stringify(body), user.id, stream, reply);
+      // A token limit bounds the completion as it does a chat's answer (its length asked for, or
+      // the model service's default).
+      const asked = positiveWhole(body.max_tokens) ?? COMPLETION_DEFAULT_MAX_TOKENS;
+      const maxTokens = await admission.answerTokens({
+        promptTokens: texts.reduce((sum, text) => sum + estimateTokens(text), 0),
+        asked,
+        contextTokens: await deps.models.windows.contextTokens(body.model),
+      });
+      const sent = maxTokens === asked ? body : { ...body, max_tokens: maxTokens };
+      const called = await callUpstream(completionsUpstream, JSON.stringify(sent), user.id, stream, reply);
       if (!called) return reply.hijack();
       const { call, response } = called;
       const status = response.status;
@@ -474,9 +484,8 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       );
       // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the
       // client's earlier messages, newest first; only the sources sent are cited.
-      const answerTokens = [forwarded.max_completion_tokens, forwarded.max_tokens].find(
-        (n): n is number => typeof n === "number" && Number.isInteger(n) && n > 0,
-      );
+      const answerTokens =
+        positiveWhole(forwarded.max_completion_tokens) ?? positiveWhole(forwarded.max_tokens);
       const windows = deps.models.windows;
       const contextTokens = await windows.contextTokens(body.model);
       const stream = body.stream === true;
@@ -506,10 +515,24 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
             scale: windows.scale(body.model),
           }),
         async (fitted) => {
+          // A token limit bounds the answer: sent as the length the client asked for, in the
+          // field it asked in, as any max_tokens, so that a capped answer ends with "length".
+          const maxTokens = await admission.answerTokens({
+            promptTokens: fitted.estimatedTokens,
+            asked: answerTokens,
+            contextTokens,
+          });
+          const capped =
+            maxTokens === answerTokens
+              ? {}
+              : {
+                  max_tokens: maxTokens,
+                  ...(forwarded.max_completion_tokens != null ? { max_completion_tokens: maxTokens } : {}),
+                };
           // The usage metered comes as the stream's last comment unless the client asked for it
           // itself (stream_options.include_usage): the client gets the stream OpenAI would send.
           const call = upstream.post(
-            JSON.stringify({ ...forwarded, messages: fitted.messages }),
+            JSON.stringify({ ...forwarded, ...capped, messages: fitted.messages }),
             stream ? streamCallHeaders(user.id) : { [USER_HEADER]: user.id },
           );
           // A client that goes away stops the call, and the model's work on it, even before it answers.
@@ -616,6 +639,11 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       }
     }
   });
+}
+
+/** A request's answer length (max_tokens) when it is one: a whole number, 1 or more. */
+function positiveWhole(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** The usage row of a public API request: its model, and the key it came with. */

@@ -34,7 +34,10 @@ describe.each(dialects)("group limits on /v1 on %s", (dialect) => {
     expect(response.statusCode, response.body).toBeLessThan(300);
     return response.json() as { id: string };
   };
-  /** A non-streamed chat: 7 prompt tokens and 5 answer tokens (the fake model's count), 12 in all. */
+  /**
+   * A non-streamed chat: 7 prompt tokens and 5 answer tokens (the fake model's count), 12 in all;
+   * its prompt is estimated at 34 tokens, and a token limit cuts the answer to what it leaves after them.
+   */
   const chat = (key: string) =>
     fetch(`${url}/v1/chat/completions`, {
       method: "POST",
@@ -49,23 +52,24 @@ describe.each(dialects)("group limits on /v1 on %s", (dialect) => {
     await call("PUT", `/api/admin/groups/${eng.id}/members`, { userIds: [alice.userId] });
     // Tokens per day for everyone; eng sets only requests per minute.
     await call("PATCH", "/api/admin/settings", {
-      userLimits: { tokensPerDay: 20 },
+      userLimits: { tokensPerDay: 50 },
       groupLimits: { [eng.id]: { requestsPerMinute: 100 } },
     });
     expect((await chat(key)).status).toBe(200);
+    // 12 tokens used: the second answer gets the 4 that 50 leaves after its prompt.
     expect((await chat(key)).status).toBe(200);
-    // 24 tokens used today: the user-wide 20 still holds for alice.
+    // 23 tokens used today: the user-wide 50 still holds for alice, and leaves no room for a third.
     const refused = await chat(key);
     expect(refused.status).toBe(429);
     const body = (await refused.json()) as { error: { code: string; details: { limits: unknown } } };
     expect(body.error.code).toBe("QUOTA_EXCEEDED");
-    expect(body.error.details.limits).toEqual({ requestsPerMinute: 100, tokensPerDay: 20 });
+    expect(body.error.details.limits).toEqual({ requestsPerMinute: 100, tokensPerDay: 50 });
 
     // A second group of hers that sets tokens per day more generously lifts it.
     const research = await call("POST", "/api/admin/groups", { name: "research" });
     await call("PUT", `/api/admin/groups/${research.id}/members`, { userIds: [alice.userId] });
     await call("PATCH", "/api/admin/settings", {
-      userLimits: { tokensPerDay: 20 },
+      userLimits: { tokensPerDay: 50 },
       groupLimits: { [eng.id]: { requestsPerMinute: 100 }, [research.id]: { tokensPerDay: 1000 } },
     });
     expect((await chat(key)).status).toBe(200);

@@ -136,6 +136,45 @@ describe.each(dialects)("usage meter on %s", (dialect) => {
     expect(refused?.retryAfterSeconds).toBe(40);
   });
 
+  it("bounds an answer by what the tightest token limit leaves after its prompt", async () => {
+    const limits = { current: { tokensPerMinute: 100, tokensPerDay: 1000, requestsPerMinute: 2 } as Limits };
+    const meter = new UsageMeter(web.db, settingsWith(limits));
+    const user = userNamed("answer-bound");
+    await (await meter.admit(user, { model: "m" })).settle({ promptTokens: 50, completionTokens: 10 });
+    // The second request of two a minute: its own record counts against requests, not against its answer.
+    const admitted = await meter.admit(user, { model: "m" });
+    const bound = (promptTokens: number, asked?: number, contextTokens?: number) =>
+      admitted.answerTokens({ promptTokens, asked, contextTokens });
+    // 40 tokens left this minute: 30 after a 10-token prompt, whatever was asked for above it.
+    expect(await bound(10, 400)).toBe(30);
+    expect(await bound(10)).toBe(30);
+    expect(await bound(10, 20)).toBe(20);
+    // A cap at or past the model's context is none: the model refuses such a max_tokens.
+    expect(await bound(10, undefined, 30)).toBeUndefined();
+    expect(await bound(10, 400, 4096)).toBe(30);
+    // The day's limit is the tighter one once less is left of it.
+    limits.current = { tokensPerMinute: 100, tokensPerDay: 80 };
+    expect(
+      await (await meter.admit(user, { model: "m" })).answerTokens({
+        promptTokens: 10,
+        asked: undefined,
+        contextTokens: undefined,
+      }),
+    ).toBe(10);
+    const full = await refusal(bound(40, 400));
+    expect(full?.details).toMatchObject({ window: "minute", promptTokens: 40, tokens: 60 });
+    expect(full?.retryAfterSeconds).toBeGreaterThan(0);
+    // No token limit: the answer is as long as asked.
+    limits.current = { requestsPerMinute: 100 };
+    expect(
+      await (await meter.admit(user, { model: "m" })).answerTokens({
+        promptTokens: 10_000,
+        asked: 400,
+        contextTokens: undefined,
+      }),
+    ).toBe(400);
+  });
+
   it("stores a batch once when it is written again after the database's answer to it was lost", async () => {
     // The database stores the batch, and its answer is lost on the way back (the link breaks).
     const inserts = new WeakSet<object>();

@@ -141,7 +141,8 @@ export class UsageMeter {
    * other, so N parallel requests over a limit of 2 admit exactly 2. Its tokens are added by
    * `settle` when known. For a user with limits, the check and the counting row are one
    * transaction under a per-user lock (SQLite: BEGIN IMMEDIATE, the database's one writer;
-   * PostgreSQL: an advisory lock), so web workers and nodes sharing the database agree too.
+   * PostgreSQL: an advisory lock), so web workers and nodes sharing the database agree too. A token
+   * limit also bounds the answer: `answerTokens` says how long it may be once its prompt is known.
    */
   async admit(
     user: CurrentUser,
@@ -166,10 +167,22 @@ export class UsageMeter {
       return admission(async (tokens) => this.#queue({ ...row, ...tokenColumns(tokens) }));
     await this.flush();
     const id = await this.#countIfRoom(user.id, limits, row, now);
+    const tokenLimited = limits.tokensPerMinute !== undefined || limits.tokensPerDay !== undefined;
     return admission(
       (tokens) => this.#settle(id, tokens),
       () => this.#settle(id, null),
+      tokenLimited ? (promptTokens) => this.#tokensLeft(user.id, limits, promptTokens) : undefined,
     );
+  }
+
+  /**
+   * The tokens the user's token limits leave for an admitted request's answer after `promptTokens`:
+   * the least any window has left (the request's own record counts no tokens yet, and its request
+   * was counted when admitted). QUOTA_EXCEEDED when a window has none left, with when it will have.
+   */
+  async #tokensLeft(userId: string, limits: Limits, promptTokens: number): Promise<number> {
+    await this.flush();
+    return assertRoom(this.db, userId, limits, Date.now(), { promptTokens });
   }
 
   /**
@@ -292,6 +305,20 @@ export class UsageMeter {
 
 /** Adds an admitted request's tokens; a request that never reached the model settles with none. */
 export interface Admission {
+  /**
+   * The most tokens the request's answer may take: `asked` (the client's max_tokens, a
+   * conversation's longest answer; undefined: as long as the model goes), capped at what the user's
+   * token limits per minute and per day (their own or a group's) leave after the prompt's estimated
+   * `promptTokens`. A cap at or past the model's `contextTokens` (when known) is none: the answer
+   * cannot run that long anyway, and the model service refuses such a max_tokens. Throws
+   * QUOTA_EXCEEDED (429) when the limits leave nothing for an answer; the request is then not
+   * counted (`failed` with 429).
+   */
+  answerTokens(request: {
+    promptTokens: number;
+    asked: number | undefined;
+    contextTokens: number | undefined;
+  }): Promise<number | undefined>;
   /** The request's tokens (only the first of `settle` and a `failed` that forgets the request counts). */
   settle(tokens: Tokens): Promise<void>;
   /**
@@ -317,6 +344,7 @@ export const NO_TOKENS: Tokens = { promptTokens: 0, completionTokens: 0 };
 function admission(
   write: (tokens: Tokens) => Promise<void>,
   forget: () => Promise<void> = async () => {},
+  tokensLeft?: (promptTokens: number) => Promise<number>,
 ): Admission {
   let settled = false;
   const once = async (step: () => Promise<void>) => {
@@ -327,6 +355,13 @@ function admission(
   return {
     settle: (tokens) => once(() => write(tokens)),
     failed: (status) => (forgotten(status) ? once(forget) : Promise.resolve()),
+    answerTokens: async ({ promptTokens, asked, contextTokens }) => {
+      if (!tokensLeft) return asked;
+      const left = await tokensLeft(promptTokens);
+      const capped =
+        (asked === undefined || left < asked) && !(contextTokens !== undefined && left >= contextTokens);
+      return capped ? left : asked;
+    },
   };
 }
 
@@ -357,12 +392,26 @@ function costUnits(tokens: Tokens): number {
 /** Namespaces the per-user advisory lock of admissions among other PostgreSQL advisory locks. */
 const QUOTA_LOCK = 0x48_51; // "HQ"
 
-/** Throws QUOTA_EXCEEDED when a window's requests or tokens have reached their limit. */
-async function assertRoom(db: WebDatabase, userId: string, limits: Limits, now: number): Promise<void> {
-  for (const [windowMs, requestLimit, tokenLimit, label] of [
+/**
+ * Throws QUOTA_EXCEEDED when a window's requests or tokens have reached their limit. For an
+ * admitted request's answer (`answer`), only the tokens, counting its prompt's `promptTokens` too:
+ * a limit they reach leaves no room for an answer. The tokens the token limits leave: the least of
+ * the windows' (Infinity when there is no token limit).
+ */
+async function assertRoom(
+  db: WebDatabase,
+  userId: string,
+  limits: Limits,
+  now: number,
+  answer?: { promptTokens: number },
+): Promise<number> {
+  const promptTokens = answer?.promptTokens ?? 0;
+  let tokensLeft = Number.POSITIVE_INFINITY;
+  for (const [windowMs, requestLimitSet, tokenLimit, label] of [
     [MINUTE, limits.requestsPerMinute, limits.tokensPerMinute, "minute"],
     [DAY, limits.requestsPerDay, limits.tokensPerDay, "day"],
   ] as const) {
+    const requestLimit = answer ? undefined : requestLimitSet;
     if (requestLimit === undefined && tokenLimit === undefined) continue;
     const since = new Date(now - windowMs).toISOString();
     const inWindow = db.selectFrom("usage").where("user_id", "=", userId).where("created_at", ">", since);
@@ -375,8 +424,12 @@ async function assertRoom(db: WebDatabase, userId: string, limits: Limits, now: 
     const totals = { requests: Number(sums?.requests ?? 0), tokens: Number(sums?.tokens ?? 0) };
     const full = (counts: { requests: number; tokens: number }) =>
       (requestLimit !== undefined && counts.requests >= requestLimit) ||
-      (tokenLimit !== undefined && counts.tokens >= tokenLimit);
-    if (!full(totals)) continue;
+      (tokenLimit !== undefined && counts.tokens + promptTokens >= tokenLimit);
+    if (!full(totals)) {
+      if (tokenLimit !== undefined)
+        tokensLeft = Math.min(tokensLeft, tokenLimit - totals.tokens - promptTokens);
+      continue;
+    }
     // The reset is when enough of the oldest records have left the window for every count to be
     // under its limit: with a limit of 2 and 3 requests, when the 2nd oldest leaves, not the 1st.
     // The records are read only here, on a refusal; an admission reads the sums alone.
@@ -403,8 +456,16 @@ async function assertRoom(db: WebDatabase, userId: string, limits: Limits, now: 
     const retryAfterSeconds = Math.max(1, Math.ceil((resetMs - now) / 1000));
     throw new HearthError(
       "QUOTA_EXCEEDED",
-      `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`,
-      { retryAfterSeconds, details: { window: label, resetAt: resetAt.toISOString(), ...totals, limits } },
+      !answer
+        ? `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`
+        : tokenLimit !== undefined && promptTokens >= tokenLimit
+          ? `The prompt alone (about ${promptTokens} tokens) leaves no room for an answer under the per-${label} limit of ${tokenLimit} tokens; shorten it`
+          : `The per-${label} token limit leaves no room for an answer after the prompt (about ${promptTokens} tokens); it resets at ${resetAt.toISOString()}`,
+      {
+        retryAfterSeconds,
+        details: { window: label, resetAt: resetAt.toISOString(), ...totals, ...answer, limits },
+      },
     );
   }
+  return tokensLeft;
 }

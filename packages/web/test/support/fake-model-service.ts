@@ -5,7 +5,8 @@ import { listenOnLoopback } from "../../../../test/support/ports.js";
 /**
  * A small stand-in for the model service's OpenAI API, speaking the recorded shapes: `/v1/models`,
  * the registry's `/api/hearth/models/skipped`, `/v1/embeddings`, `/v1/completions`, and `/v1/chat/completions` streaming SSE chunks (with `: queue position N` comments first,
- * `reasoning_content` deltas for R1-style models and `x-hearth-cache: hit` on cached answers).
+ * `reasoning_content` deltas for R1-style models and `x-hearth-cache: hit` on cached answers). An
+ * answer stops at its request's max_tokens, a word a token, with finish_reason "length".
  */
 export interface FakeModelOptions {
   models?: string[];
@@ -88,6 +89,16 @@ export interface FakeModelService {
 
 /** When every model of the stand-in was made (Unix seconds), as /v1/models lists it. */
 export const MODEL_CREATED = 1_714_000_000;
+
+/**
+ * An answer's words as a model given `maxTokens` gives them (a word a token here): cut there, ending
+ * with "length", else all of them, ending with "stop".
+ */
+function upTo(maxTokens: number | undefined, words: string[]): { words: string[]; finish: string } {
+  return maxTokens !== undefined && maxTokens < words.length
+    ? { words: words.slice(0, maxTokens), finish: "length" }
+    : { words, finish: "stop" };
+}
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -208,13 +219,14 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         prompt: string | string[];
         stream?: boolean;
         stream_options?: { include_usage?: boolean };
+        max_tokens?: number;
       };
       state.completions.push(body);
       const prompt = [body.prompt].flat()[0] ?? "";
-      const words = [
+      const { words, finish: stop } = upTo(body.max_tokens, [
         ...(state.options.words ?? ["Hello", " from", " the", " model."]),
         ` You wrote: ${prompt}`,
-      ];
+      ]);
       const id = `cmpl-${Date.now()}`;
       const usage = { prompt_tokens: 5, completion_tokens: words.length, total_tokens: 5 + words.length };
       const choice = (text: string, finish: string | null = null) => ({
@@ -231,7 +243,7 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
             object: "text_completion",
             created: 0,
             model: body.model,
-            choices: [choice(words.join(""), "stop")],
+            choices: [choice(words.join(""), stop)],
             usage,
           }),
         );
@@ -244,7 +256,7 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.write(chunk(word));
         await new Promise((resolve) => setTimeout(resolve, state.options.delayMs ?? 5));
       }
-      response.write(chunk("", "stop"));
+      response.write(chunk("", stop));
       if (body.stream_options?.include_usage)
         response.write(
           `data: ${JSON.stringify({ id, object: "text_completion", created: 0, model: body.model, choices: [], usage })}\n\n`,
@@ -308,16 +320,19 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       }
       const lastUser = [...body.messages].reverse().find((message) => message.role === "user")?.content ?? "";
       const continuing = body.messages.at(-1)?.role === "assistant";
-      const words = continuing
-        ? (state.options.continuation ?? [" and", " so", " on."])
-        : [
-            ...(state.options.words ?? ["Hello", " from", " the", " model."]),
-            ` You said: ${lastUser.slice(0, 40)}`,
-            // Like a real model given numbered sources, it cites the first one.
-            ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
-              ? [" (see [1])"]
-              : []),
-          ];
+      const { words, finish: stop } = upTo(
+        body.max_tokens,
+        continuing
+          ? (state.options.continuation ?? [" and", " so", " on."])
+          : [
+              ...(state.options.words ?? ["Hello", " from", " the", " model."]),
+              ` You said: ${lastUser.slice(0, 40)}`,
+              // Like a real model given numbered sources, it cites the first one.
+              ...(body.messages.some((m) => m.role === "system" && m.content.includes('<source id="1"'))
+                ? [" (see [1])"]
+                : []),
+            ],
+      );
       const id = `chatcmpl-${Date.now()}`;
       const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
         `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
@@ -328,7 +343,7 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
           created: 0,
           model: body.model,
           choices: [
-            { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: "stop" },
+            { index: 0, message: { role: "assistant", content: words.join("") }, finish_reason: stop },
           ],
           usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length },
         });
@@ -375,7 +390,7 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
         response.write(chunk({ content: word }));
         await sleep();
       }
-      response.write(chunk({}, state.options.finishReason ?? "stop"));
+      response.write(chunk({}, state.options.finishReason ?? stop));
       // As the model service: the usage as a last chunk when asked for, else as a comment on request.
       const usage = { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length };
       if (body.stream_options?.include_usage)

@@ -1,0 +1,181 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
+import { createApiKey, parseSse, type Session, signUp } from "../../test/support/web-client.js";
+import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+
+/** The group's limit: 60 tokens a minute, prompt and answer together. */
+const TOKENS_PER_MINUTE = 60;
+
+/**
+ * A token limit bounds each answer, not only the requests after it: an answer is cut at what the
+ * limit leaves after its prompt, ending as any answer cut at max_tokens does ("length"), and a
+ * request whose prompt leaves nothing is refused with 429 QUOTA_EXCEEDED.
+ */
+describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
+  let model: FakeModelService;
+  let web: WebHarness;
+  let url: string;
+  let admin: Session;
+  let sales: string;
+
+  beforeAll(async () => {
+    // A model that would answer in 60 words (a token each), unless max_tokens stops it sooner.
+    model = await startFakeModelService({
+      models: ["tiny-story"],
+      words: Array.from({ length: 60 }, (_, i) => ` w${i}`),
+    });
+    web = await startWeb({ modelUrl: model.url }, {}, dialect);
+    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
+    admin = await signUp(web.app, "admin");
+    const created = await web.app.inject({
+      method: "POST",
+      url: "/api/admin/groups",
+      headers: admin.headers,
+      payload: { name: "sales" },
+    });
+    sales = (created.json() as { id: string }).id;
+    const limited = await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { groupLimits: { [sales]: { tokensPerMinute: TOKENS_PER_MINUTE } } },
+    });
+    expect(limited.statusCode).toBe(200);
+  });
+  afterAll(async () => {
+    await web.close();
+    await model.close();
+  });
+
+  /** A new member of sales. */
+  const member = async (name: string): Promise<Session> => {
+    const session = await signUp(web.app, name);
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${sales}/members`,
+      headers: admin.headers,
+      payload: { userIds: [session.userId] },
+    });
+    return session;
+  };
+  /** The user's tokens in the usage report: prompt and answer together. */
+  const tokensOf = async (username: string) => {
+    const report = (await web.app.inject({ url: "/api/admin/usage", headers: admin.headers })).json() as {
+      usage: Array<{ username: string; promptTokens: number; completionTokens: number }>;
+    };
+    return report.usage
+      .filter((row) => row.username === username)
+      .reduce((sum, row) => sum + row.promptTokens + row.completionTokens, 0);
+  };
+
+  it("cuts a /v1 answer to what the limit leaves after the prompt, ending with length, then refuses", async () => {
+    const client = new OpenAI({
+      apiKey: await createApiKey(web.app, await member("gina"), "gina-key"),
+      baseURL: `${url}/v1`,
+      maxRetries: 0,
+    });
+    const answer = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 400,
+    });
+    expect(answer.choices[0]?.finish_reason).toBe("length");
+    expect(answer.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(answer.usage!.prompt_tokens + answer.usage!.completion_tokens).toBeLessThanOrEqual(
+      TOKENS_PER_MINUTE,
+    );
+    expect(await tokensOf("gina")).toBeLessThanOrEqual(TOKENS_PER_MINUTE);
+    // What is left cannot hold the prompt and an answer: refused before the model is asked.
+    const asked = model.requests.length;
+    await expect(
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 400,
+      }),
+    ).rejects.toMatchObject({ status: 429, code: "QUOTA_EXCEEDED" });
+    expect(model.requests.length).toBe(asked);
+  });
+
+  it("cuts a streamed /v1 answer and a text completion the same way", async () => {
+    const client = new OpenAI({
+      apiKey: await createApiKey(web.app, await member("hank"), "k"),
+      baseURL: `${url}/v1`,
+      maxRetries: 0,
+    });
+    const stream = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+    });
+    const finishes: Array<string | null | undefined> = [];
+    for await (const chunk of stream) finishes.push(chunk.choices[0]?.finish_reason);
+    expect(finishes.filter(Boolean)).toEqual(["length"]);
+
+    const completer = new OpenAI({
+      apiKey: await createApiKey(web.app, await member("ivy"), "k"),
+      baseURL: `${url}/v1`,
+      maxRetries: 0,
+    });
+    const completion = await completer.completions.create({
+      model: "tiny-story",
+      prompt: "def fibonacci(n):",
+      max_tokens: 400,
+    });
+    expect(completion.choices[0]?.finish_reason).toBe("length");
+    expect(completion.usage!.prompt_tokens + completion.usage!.completion_tokens).toBeLessThanOrEqual(
+      TOKENS_PER_MINUTE,
+    );
+  });
+
+  it("refuses a prompt that alone leaves no room for an answer, saying so, and counts nothing", async () => {
+    const client = new OpenAI({
+      apiKey: await createApiKey(web.app, await member("jo"), "k"),
+      baseURL: `${url}/v1`,
+      maxRetries: 0,
+    });
+    await expect(
+      client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: "tell me a long story about the sea and its ships ".repeat(3) }],
+      }),
+    ).rejects.toMatchObject({
+      status: 429,
+      code: "QUOTA_EXCEEDED",
+      error: expect.objectContaining({ message: expect.stringMatching(/prompt alone/) }),
+    });
+    expect(await tokensOf("jo")).toBe(0);
+  });
+
+  it("cuts a conversation's answer in the chat, stored as cut off at the length limit", async () => {
+    const kim = await member("kim");
+    const conversation = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: kim.headers,
+      payload: {},
+    });
+    const id = (conversation.json() as { id: string }).id;
+    const send = async (content: string) => {
+      const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...kim.headers },
+        body: JSON.stringify({ model: "tiny-story", content }),
+      });
+      return parseSse(await response.text());
+    };
+    const parts = await send("hi");
+    expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: "length" });
+    const stored = (
+      await web.app.inject({ url: `/api/conversations/${id}`, headers: kim.headers })
+    ).json() as { messages: Array<{ role: string; finishReason: string | null }> };
+    expect(stored.messages.at(-1)).toMatchObject({ role: "assistant", finishReason: "length" });
+    expect(await tokensOf("kim")).toBeLessThanOrEqual(TOKENS_PER_MINUTE);
+    // The next turn's prompt (the conversation so far) leaves nothing: it says the quota is used up.
+    expect(await send("and then?")).toContainEqual(
+      expect.objectContaining({ type: "error", code: "QUOTA_EXCEEDED" }),
+    );
+    expect(await tokensOf("kim")).toBeLessThanOrEqual(TOKENS_PER_MINUTE);
+  });
+});
