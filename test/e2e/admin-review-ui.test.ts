@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../packages/web/src/audit/audit-log.js";
 import { type Session, signIn, signUp } from "../../packages/web/test/support/web-client.js";
@@ -20,8 +23,8 @@ const PULL_URL =
  * The admin pages where they went wrong in review: the audit log's rows readable on a phone and a
  * laptop (a long URL target, a settings change), its details in words (group names, limits as
  * amounts), a limit of 0 refused rather than saved as none, an administrator asked before making
- * their own account a user and sent to the chat after it; a used-up quota saying when it resets; and
- * the usage report's cost units.
+ * their own account a user and sent to the chat after it; a used-up quota saying when it resets;
+ * the usage report's cost units; and the config file's word lists shown in Settings.
  */
 describe.skipIf(!hasChromium)("the admin pages after review, in the browser", () => {
   let stand: UiStand;
@@ -39,8 +42,16 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
       groupLimits: Record<string, Record<string, number>>;
     };
 
+  /** The config file's word list (web.filter.lists): a flag list, so that it changes no chat here. */
+  const wordsDir = mkdtempSync(join(tmpdir(), "hearth-admin-words-"));
+  const leaks = join(wordsDir, "leaks.txt");
+
   beforeAll(async () => {
-    stand = await startUiStand({ model: { models: ["tiny-story"] } });
+    writeFileSync(leaks, "project-x\nproject-y\n");
+    stand = await startUiStand({
+      model: { models: ["tiny-story"] },
+      web: { filter: { lists: [{ id: "leaks", action: "flag", file: leaks }] } },
+    });
     ({ web, url } = stand);
     admin = await stand.browser({ width: 1280 });
     admin.page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -76,7 +87,10 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
       payload: { groupIds: [groupId] },
     });
   });
-  afterAll(() => stand?.close());
+  afterAll(async () => {
+    await stand?.close();
+    rmSync(wordsDir, { recursive: true, force: true });
+  });
 
   const auditRows = () => admin.page.locator("tbody tr");
   const openAudit = async () => {
@@ -155,6 +169,18 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     await page.getByRole("button", { name: "Save" }).click();
     await page.locator("output").waitFor();
     expect((await settingsNow()).groupLimits[groupId]).toEqual({ requestsPerMinute: 7 });
+  });
+
+  it("shows the config file's word lists in Settings, read-only, with their word counts but not their words", async () => {
+    const { page } = admin;
+    await page.evaluate(() => localStorage.setItem("hearth.locale", "en"));
+    await page.goto(`${url}/admin/settings`);
+    const lists = page.getByTestId("word-list-files");
+    await expect
+      .poll(() => lists.textContent())
+      .toContain(`leaks (${leaks}) — flag: only counts them; words: 2`);
+    expect(await lists.textContent()).not.toContain("project-x");
+    expect(await lists.locator("input, textarea").count()).toBe(0);
   });
 
   it("says when a used-up quota resets, in the reader's language, in line with the messages on a phone", async () => {

@@ -987,6 +987,26 @@ interface Settings {
   userLimits: Limits;
   groupLimits: Record<string, Limits>;
   filter: { words: string[]; allowedWords: string[]; applyToInput: boolean; applyToOutput: boolean };
+  /** The config file's word lists (web.filter.lists): read-only here, their words never shown. */
+  wordListFiles: WordListFile[];
+}
+
+interface WordListFile {
+  id: string;
+  file: string;
+  action: "block" | "drop" | "mask" | "flag" | "allow";
+  words: number;
+  /** A message holding one of its words is refused. */
+  input: boolean;
+  /** Its words are masked in answers. */
+  output: boolean;
+}
+
+/** What a config file's word list does in chat, as its input and output flags say. */
+function wordListEffect(t: Messages, list: WordListFile): string {
+  if (list.input) return t.wordListEffects.refusesAndMasks;
+  if (list.output) return t.wordListEffects.masks;
+  return list.action === "allow" ? t.wordListEffects.allows : t.wordListEffects.counts;
 }
 
 /** The non-empty lines of a text box, trimmed (one word a line). */
@@ -1134,6 +1154,25 @@ function SiteSettings() {
         {t.allowedWords}
         <textarea rows={3} value={allowedWords} onChange={(e) => setAllowedWords(e.target.value)} />
       </label>
+      {settings.wordListFiles.length > 0 && (
+        <fieldset data-testid="word-list-files">
+          <legend>{t.wordListFiles}</legend>
+          <p className="muted">{t.wordListFilesHint}</p>
+          <ul>
+            {settings.wordListFiles.map((list) => (
+              <li key={list.id} className="breakable">
+                {fill(t.wordListFile, {
+                  id: list.id,
+                  file: list.file,
+                  action: list.action,
+                  n: numberText(t, list.words),
+                  effect: wordListEffect(t, list),
+                })}
+              </li>
+            ))}
+          </ul>
+        </fieldset>
+      )}
       {flag("applyToInput", t.filterApplyToInput)}
       {flag("applyToOutput", t.filterApplyToOutput)}
       <button type="submit">{t.save}</button>

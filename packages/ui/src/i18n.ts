@@ -423,6 +423,17 @@ const en = {
   limits: "Limits",
   sensitiveWords: "Sensitive words (one per line)",
   allowedWords: "Allowed words: longer words that hold a sensitive one and are let through (one per line)",
+  wordListFiles: "Word lists from the config file",
+  wordListFilesHint:
+    "Set in web.filter.lists of the config file (change them there), and read again when a file changes; they apply where the switches below say.",
+  /** One of the config file's word lists: its id, file, action, word count and what it does. */
+  wordListFile: "{id} ({file}) — {action}: {effect}; words: {n}",
+  wordListEffects: {
+    refusesAndMasks: "refuses messages that hold them and masks them in answers",
+    masks: "masks them in answers",
+    counts: "only counts them",
+    allows: "lets these longer words through",
+  },
   usage: "Usage",
   exportCsv: "Export CSV",
   statusPage: "Status",
@@ -1706,6 +1717,16 @@ const zhCN: Messages = {
   limits: "限额",
   sensitiveWords: "敏感词（每行一个）",
   allowedWords: "放行词：含有敏感词但允许使用的较长词语，如“手机密码”（每行一个）",
+  wordListFiles: "配置文件中的词表",
+  wordListFilesHint:
+    "在配置文件的 web.filter.lists 中设置（请在那里修改），文件变化时会重新读取；按下方开关生效。",
+  wordListFile: "{id}（{file}）— {action}：{effect}；词数：{n}",
+  wordListEffects: {
+    refusesAndMasks: "拒绝含有这些词的消息，并在回答中屏蔽",
+    masks: "在回答中屏蔽",
+    counts: "仅计数",
+    allows: "放行这些较长的词",
+  },
   usage: "用量",
   exportCsv: "导出 CSV",
   statusPage: "运行状态",

@@ -238,6 +238,7 @@ export async function createWebService(
     db,
     config,
     settings,
+    contentFilter,
     models,
     modelRegistry,
     modelAccess,

@@ -37,12 +37,18 @@ import { audit } from "../audit/audit-log.js";
 import { ssoAccounts } from "../auth/oidc-accounts.js";
 import { oidcSettings } from "../auth/oidc-provider.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ContentFilter } from "../chat/content-filter.js";
 import { deleteConversationRows } from "../conversations/conversation-store.js";
 import { transferKnowledgeBases } from "../knowledge/knowledge-owner.js";
 import { type ModelClient, modelServiceError } from "../model/model-client.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { skippedModelFiles } from "../models/skipped-model-files.js";
-import { type SettingsStore, settingsChanges, settingsSchema } from "../settings/settings-store.js";
+import {
+  type Settings,
+  type SettingsStore,
+  settingsChanges,
+  settingsSchema,
+} from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import type { UsageMeter } from "../usage/usage-meter.js";
 import { keepNamesForUsage, readUsageReport } from "../usage/usage-report.js";
@@ -55,6 +61,8 @@ interface Deps {
   db: WebDatabase;
   config: HearthConfig;
   settings: SettingsStore;
+  /** The sensitive-word filter, whose config file lists the settings show. */
+  contentFilter: Pick<ContentFilter, "wordListFiles">;
   models: ModelClient;
   modelRegistry: ModelRegistryClient;
   modelAccess: ModelAccess;
@@ -486,9 +494,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     return { id, userIds };
   });
 
-  app.get("/api/admin/settings", admin, async () => deps.settings.get());
+  /**
+   * The run-time settings, and beside them, read-only, the word lists of the config file
+   * (`wordListFiles`: changed there, not here), so that administrators see every list in force.
+   */
+  const settingsAnswer = (settings: Settings) => ({
+    ...settings,
+    wordListFiles: deps.contentFilter.wordListFiles(),
+  });
+  app.get("/api/admin/settings", admin, async () => settingsAnswer(await deps.settings.get()));
   app.patch("/api/admin/settings", admin, async (request) => {
-    const change = settingsSchema.partial().parse(request.body);
+    const change = settingsSchema.partial().parse(withoutReadOnly(request.body));
     const before = await deps.settings.get();
     const next = await deps.settings.update(change);
     const groups = await db.selectFrom("groups").select(["id", "name"]).execute();
@@ -500,7 +516,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
         action: "settings.change",
         details: { keys: Object.keys(changes), changes },
       });
-    return next;
+    return settingsAnswer(next);
   });
 
   /**
@@ -760,6 +776,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     }
     return { since, usage, groupTotals };
   });
+}
+
+/**
+ * A settings change without what the settings answer holds read-only (`wordListFiles`): the
+ * settings read and sent back whole, as a client edits them, change the rest.
+ */
+function withoutReadOnly(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { wordListFiles: _readOnly, ...change } = body as Record<string, unknown>;
+  return change;
 }
 
 /** Reads one value from Prometheus text: a sample's value, summed over its label sets. */

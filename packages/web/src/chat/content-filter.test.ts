@@ -255,6 +255,61 @@ describe("sensitive words in chat", () => {
     expect(answer).toBe("Hello from the model. You said: a *****");
   });
 
+  it("shows administrators the config file's lists beside the settings, read-only: counts, never words", async () => {
+    writeFileSync(abuseFile, "idiot\nmoron\nfool\n");
+    const listed = async () =>
+      (await web.app.inject({ url: "/api/admin/settings", headers: admin.headers })).json() as {
+        wordListFiles: unknown;
+      };
+    // The count follows the file as it is reloaded.
+    await expect
+      .poll(async () => (await listed()).wordListFiles, { timeout: 5000 })
+      .toEqual([
+        { id: "abuse", file: abuseFile, action: "mask", words: 3, input: false, output: true },
+        {
+          id: "illegal",
+          file: join(folder, "illegal.txt"),
+          action: "block",
+          words: 1,
+          input: true,
+          output: true,
+        },
+        {
+          id: "allowed",
+          file: join(folder, "allowed.txt"),
+          action: "allow",
+          words: 1,
+          input: false,
+          output: false,
+        },
+      ]);
+    expect(JSON.stringify(await listed())).not.toContain("制造炸药");
+    // Set in the config file, not here: the settings read and sent back whole are saved, the
+    // lists left as they are; the answer to a save lists them too.
+    const settings = (await listed()) as Record<string, unknown>;
+    const saved = await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { ...settings, shareLinks: "off", wordListFiles: [] },
+    });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.json()).toMatchObject({
+      shareLinks: "off",
+      wordListFiles: [{ id: "abuse" }, { id: "illegal" }, { id: "allowed" }],
+    });
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: { shareLinks: settings.shareLinks },
+    });
+    // Others do not see them.
+    expect((await web.app.inject({ url: "/api/admin/settings", headers: user.headers })).statusCode).toBe(
+      403,
+    );
+  });
+
   it("masks the public API's non-streamed answers too", async () => {
     await settings({ words: ["model"], applyToInput: true, applyToOutput: true });
     const response = await fetch(`${url}/v1/chat/completions`, {

@@ -13,8 +13,24 @@ import type { Settings, SettingsStore } from "../settings/settings-store.js";
 const SETTINGS_LIST = "settings.filter";
 /** The longer words administrators let through (settings.filter.allowedWords). */
 const ALLOWED_LIST = "settings.filter.allowed";
+/** A message that holds a word of a block or drop list is refused. */
+const INPUT_REFUSE: readonly FilterAction[] = ["block", "drop"];
 /** An answer being streamed cannot be refused: the words of block, drop and mask lists are masked. */
 const OUTPUT_MASK: readonly FilterAction[] = ["block", "drop", "mask"];
+
+/**
+ * A word list of the config file (`web.filter.lists`) as administrators are shown it: its id, its
+ * file, its action, how many words it holds now (never the words), and whether it refuses input
+ * and masks output (when the settings apply the filter there).
+ */
+export interface WordListFile {
+  id: string;
+  file: string;
+  action: FilterAction;
+  words: number;
+  input: boolean;
+  output: boolean;
+}
 
 /** Masks one answer: pieces as they stream, or a whole text. */
 export interface OutputMasker {
@@ -95,12 +111,14 @@ export function maskStep(
 export class ContentFilter {
   readonly #filter: SensitiveWordFilter;
   readonly #settings: SettingsStore;
+  readonly #lists: HearthConfig["web"]["filter"]["lists"];
   #words: readonly string[] = [];
   #allowedWords: readonly string[] = [];
 
   /** @throws HearthError WEB_WORD_LIST_UNREADABLE when a list file of web.filter cannot be read. */
   constructor(config: HearthConfig, settings: SettingsStore, logger: Logger, registry?: Registry) {
     this.#settings = settings;
+    this.#lists = config.web.filter.lists;
     const hits = registry
       ? new Counter({
           name: "hearth_web_filter_hits_total",
@@ -143,7 +161,7 @@ export class ContentFilter {
     const words = new Set<string>();
     for (const text of texts) {
       for (const hit of this.#filter.check(text).hits)
-        if (hit.action === "block" || hit.action === "drop") words.add(text.slice(hit.start, hit.end));
+        if (INPUT_REFUSE.includes(hit.action)) words.add(text.slice(hit.start, hit.end));
     }
     if (words.size > 0)
       throw new HearthError(
@@ -170,6 +188,19 @@ export class ContentFilter {
     const settings = await this.#current();
     if (!settings.applyToOutput) return text;
     return this.#filter.check(text, { maskActions: OUTPUT_MASK }).masked;
+  }
+
+  /** The config file's word lists, with the words each holds now (a file reloaded since counts anew). */
+  wordListFiles(): WordListFile[] {
+    const counts = this.#filter.wordCounts;
+    return this.#lists.map((list) => ({
+      id: list.id,
+      file: list.file,
+      action: list.action,
+      words: counts[list.id] ?? 0,
+      input: INPUT_REFUSE.includes(list.action),
+      output: OUTPUT_MASK.includes(list.action),
+    }));
   }
 
   /** Stops watching the list files. */
