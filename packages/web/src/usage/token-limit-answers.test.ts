@@ -129,6 +129,18 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     );
   });
 
+  it("cuts the answer of a chat that is not stored (POST /api/chat) the same way", async () => {
+    const lee = await member("lee");
+    const response = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...lee.headers },
+      body: JSON.stringify({ model: "tiny-story", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(parseSse(await response.text()).at(-1)).toMatchObject({ type: "finish", finishReason: "length" });
+    expect(await tokensOf("lee")).toBeLessThanOrEqual(TOKENS_PER_MINUTE);
+  });
+
   it("refuses a prompt that alone leaves no room for an answer, saying so, and counts nothing", async () => {
     const client = new OpenAI({
       apiKey: await createApiKey(web.app, await member("jo"), "k"),
