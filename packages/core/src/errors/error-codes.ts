@@ -13,6 +13,11 @@ export const ERROR_CODES = {
     summary: "The request is well-formed JSON but a field is missing or out of range.",
   },
   INVALID_ENCODING: { status: 400, summary: "The request body is not valid UTF-8." },
+  MALFORMED_REQUEST: {
+    status: 400,
+    summary:
+      "The request cannot be read: its URL's path is not valid percent-encoding (such as %FF), or one of its segments is longer than 100 characters (414).",
+  },
   PAYLOAD_TOO_LARGE: { status: 413, summary: "The request body is larger than the configured limit." },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

@@ -123,6 +123,26 @@ describe("createServiceApp", () => {
     }
   });
 
+  it("refuses a URL it cannot read with MALFORMED_REQUEST, in the service's own error format", async () => {
+    const { app } = build({
+      formatError: (error, request) => ({ refused: error.code, url: request.url, message: error.message }),
+    });
+    app.get("/items/:id", async (request) => request.params);
+    for (const url of ["/echo%FF", "/items/%FF%FE", "/items/%zz", "/nothing/%C3"]) {
+      const response = await app.inject({ method: "POST", url });
+      expect([response.statusCode, response.json()], url).toEqual([
+        400,
+        {
+          refused: "MALFORMED_REQUEST",
+          url,
+          message: expect.stringMatching(/not valid percent-encoded UTF-8/),
+        },
+      ]);
+    }
+    const long = await app.inject(`/items/${"x".repeat(101)}`);
+    expect([long.statusCode, long.json().refused]).toEqual([414, "MALFORMED_REQUEST"]);
+  });
+
   it("requires the service token on every route but the health checks when one is configured", async () => {
     const { app } = build({ serviceToken: "s3cret-token-0123456789" });
     expect((await app.inject("/healthz")).statusCode).toBe(200);

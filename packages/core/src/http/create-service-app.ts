@@ -104,6 +104,8 @@ export const defaultErrorBody: ErrorBodyFormatter = (error) => ({
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const metrics = createMetricsRegistry(options.service);
   const shutdown = new AbortController();
+  const formatError = options.formatError ?? defaultErrorBody;
+  const failures = failureLog();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -115,6 +117,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     // Unique across processes (replicas, restarts), so a log line's reqId and a client's
     // x-request-id find one request; never taken from the client.
     genReqId: () => `req_${randomUUID()}`,
+    // A URL the router cannot read (a malformed percent-encoding: /v1/models/%FF) is refused as any
+    // other request is, in the format of the API it was sent to, not in Fastify's own.
+    frameworkErrors: (error, request, reply) =>
+      sendError(reply, request, toHearthError(error), formatError, failures),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
@@ -131,7 +137,6 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [metrics],
   });
-  const failures = failureLog();
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) failures.answered();
@@ -178,7 +183,6 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const publicPaths = [...HEALTH_CHECKS, ...(options.publicPaths ?? [])];
   const isPublicPath = (request: FastifyRequest) => publicPaths.includes(routePath(request));
 
-  const formatError = options.formatError ?? defaultErrorBody;
   app.setErrorHandler((error, request, reply) =>
     sendError(reply, request, toHearthError(error), formatError, failures),
   );

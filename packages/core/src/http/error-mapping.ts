@@ -30,6 +30,17 @@ export function toHearthError(error: unknown): HearthError {
       return new HearthError("UNSUPPORTED_MEDIA_TYPE", fastifyError.message ?? "Unsupported Content-Type");
     case "FST_ERR_VALIDATION":
       return new HearthError("INVALID_REQUEST", fastifyError.message ?? "Invalid request");
+    case "FST_ERR_BAD_URL":
+      return new HearthError(
+        "MALFORMED_REQUEST",
+        `The URL's path is not valid percent-encoded UTF-8 (${fastifyError.message})`,
+      );
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new HearthError(
+        "MALFORMED_REQUEST",
+        `A segment of the URL's path is longer than 100 characters, the most the service reads (${fastifyError.message})`,
+        { status: 414 },
+      );
   }
   if (isDatabaseUnreachable(error)) {
     return new HearthError("DATABASE_UNAVAILABLE", "The database cannot be reached now; retry shortly", {
