@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Ollama } from "ollama";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { startModelService } from "./start-model-service.js";
 
@@ -13,7 +14,19 @@ describe("model service: errors in each API's format", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hearth-api-errors-"));
     await writeTinyGguf(join(dir, "tiny.gguf"));
-    service = await startModelService(dir);
+    // A small body limit, to be over it cheaply.
+    service = await startModelService(dir, { bodyLimitBytes: 64 * 1024 });
+    // Registered (its file hashed) before the tests, so that no write to the registry is under way
+    // when the directory is removed.
+    await vi.waitFor(
+      async () => {
+        const listed = (await (await fetch(`${service.url}/api/hearth/models`)).json()) as {
+          models: { version?: string }[];
+        };
+        expect(listed.models[0]?.version).toBeDefined();
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   afterAll(async () => {
@@ -43,7 +56,57 @@ describe("model service: errors in each API's format", () => {
     const ollama = await answer(await fetch(`${service.url}/api/%FF`));
     expect(ollama).toEqual({
       status: 400,
-      body: { error: expect.stringContaining("not valid percent-encoded UTF-8") },
+      body: { error: expect.stringContaining("not valid percent-encoded UTF-8"), code: "MALFORMED_REQUEST" },
+    });
+  });
+
+  it("answers every Ollama route's error as Ollama does, {error: message}, with Hearth's stable code beside it", async () => {
+    const post = (path: string, body: BodyInit) =>
+      fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    const hi = [{ role: "user", content: "hi" }];
+    const cases: [string, BodyInit, number, string][] = [
+      ["/api/chat", "{nope", 400, "INVALID_JSON"],
+      [
+        "/api/chat",
+        Uint8Array.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]),
+        400,
+        "INVALID_ENCODING",
+      ],
+      [
+        "/api/generate",
+        JSON.stringify({ model: "tiny", prompt: "x".repeat(70_000) }),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
+      ["/api/chat", JSON.stringify({ model: "nope", messages: hi }), 404, "MODEL_NOT_FOUND"],
+      ["/api/show", JSON.stringify({ model: "nope" }), 404, "MODEL_NOT_FOUND"],
+      [
+        "/api/chat",
+        JSON.stringify({ model: "tiny", messages: hi, options: { temperature: -1 } }),
+        400,
+        "INVALID_REQUEST",
+      ],
+      ["/api/embed", JSON.stringify({ model: "tiny", input: [""] }), 400, "EMBEDDING_INPUT_EMPTY"],
+      ["/api/nothing", "{}", 404, "ROUTE_NOT_FOUND"],
+    ];
+    for (const [path, body, status, code] of cases) {
+      expect(await answer(await post(path, body)), `${path} ${code}`).toEqual({
+        status,
+        body: { error: expect.any(String), code },
+      });
+    }
+
+    // Ollama's own client still reads the message, as it reads Ollama's.
+    const ollama = new Ollama({ host: service.url });
+    const refused = await ollama.chat({ model: "nope", messages: hi }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      name: "ResponseError",
+      status_code: 404,
+      message: expect.stringMatching(/^model "nope" not found/),
     });
   });
 });

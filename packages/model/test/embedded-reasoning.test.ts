@@ -88,14 +88,17 @@ describe("an embedded DeepSeek-R1 model", () => {
         ).rejects.toMatchObject(refused);
       }
     }
-    // Ollama's error body, as Ollama writes it.
+    // Ollama's error body, as Ollama writes it, with Hearth's code beside the message.
     const response = await fetch(`${service.url}/api/chat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "tiny", messages: question, think: true }),
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: '"tiny" does not support thinking' });
+    expect(await response.json()).toEqual({
+      error: '"tiny" does not support thinking',
+      code: "THINKING_NOT_SUPPORTED",
+    });
     // Without think, or with think: false, it answers.
     for (const think of [undefined, false]) {
       const answer = await ollama.chat({

@@ -334,8 +334,8 @@ async function* parseChatStream(
 }
 
 /**
- * An error the model service's Ollama API answered (`{"error": "..."}`) as the web service's own
- * (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND, and a
+ * An error the model service's Ollama API answered (`{"error": "...", "code"}`) as the web service's
+ * own (`{"error": {code, message}}`), keeping its message: an unknown model is MODEL_NOT_FOUND, and a
  * refusal that carries one of Hearth's codes beside the message (a pull of a name that is no model
  * reference) keeps it, so that the page says it in its reader's language.
  */
