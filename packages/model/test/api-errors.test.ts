@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ollama } from "ollama";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
 import { startModelService } from "./start-model-service.js";
@@ -108,5 +109,14 @@ describe("model service: errors in each API's format", () => {
       status_code: 404,
       message: expect.stringMatching(/^model "nope" not found/),
     });
+  });
+
+  it("answers an unknown model as OpenAI does, a 404 of type invalid_request_error, with Hearth's code", async () => {
+    const openai = new OpenAI({ baseURL: `${service.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const refused = await openai.chat.completions
+      .create({ model: "nope", messages: [{ role: "user", content: "hi" }] })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(refused).toMatchObject({ status: 404, type: "invalid_request_error", code: "MODEL_NOT_FOUND" });
   });
 });

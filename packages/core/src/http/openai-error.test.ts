@@ -33,9 +33,23 @@ describe("openAiErrorBody", () => {
     expect(refused(z.object({ model: z.string() }), undefined).error.param).toBeNull();
     expect(openAiErrorBody(new HearthError("RATE_LIMITED", "slow down")).error).toEqual({
       message: "slow down",
-      type: "rate_limit_exceeded",
+      type: "requests",
       param: null,
       code: "RATE_LIMITED",
     });
+  });
+
+  it("types an error as OpenAI does: invalid_request_error for a refusal, requests for a rate limit, server_error for a failure", () => {
+    const typeOf = (error: HearthError) => openAiErrorBody(error).error.type;
+    expect(typeOf(new HearthError("MODEL_NOT_FOUND", 'model "nope" not found'))).toBe(
+      "invalid_request_error",
+    );
+    expect(typeOf(new HearthError("API_KEY_INVALID", "unknown key"))).toBe("invalid_request_error");
+    expect(typeOf(new HearthError("MODEL_NOT_ALLOWED", "not for you"))).toBe("invalid_request_error");
+    expect(typeOf(new HearthError("PAYLOAD_TOO_LARGE", "too big"))).toBe("invalid_request_error");
+    expect(typeOf(new HearthError("MODEL_QUEUE_FULL", "busy"))).toBe("requests");
+    expect(typeOf(new HearthError("QUOTA_EXCEEDED", "used up"))).toBe("requests");
+    expect(typeOf(new HearthError("MODEL_QUEUE_TIMEOUT", "waited too long"))).toBe("server_error");
+    expect(typeOf(new HearthError("UPSTREAM_UNAVAILABLE", "down"))).toBe("server_error");
   });
 });

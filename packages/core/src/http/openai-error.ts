@@ -1,12 +1,14 @@
 import type { HearthError } from "../errors/hearth-error.js";
 
-/** OpenAI's error `type` for our statuses. */
+/**
+ * The error `type` OpenAI answers with for our status: `server_error` for a 5xx, `requests` for a 429
+ * (its type for a rate limit, whose `code` is rate_limit_exceeded), and `invalid_request_error` for
+ * every other 4xx, as OpenAI types a refused key (401, invalid_api_key), a model the key may not use
+ * (403) and an unknown one (404, model_not_found) alike.
+ */
 function openAiType(error: HearthError): string {
-  if (error.status === 429) return "rate_limit_exceeded";
-  if (error.status === 401) return "authentication_error";
-  if (error.status === 403) return "permission_error";
-  if (error.status === 404) return "not_found_error";
   if (error.status >= 500) return "server_error";
+  if (error.status === 429) return "requests";
   return "invalid_request_error";
 }
 

@@ -192,7 +192,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(hidden.status).toBe(404);
     await expect(client.models.retrieve("big-model")).rejects.toMatchObject({
       status: 404,
-      type: "not_found_error",
+      type: "invalid_request_error",
       code: "MODEL_NOT_FOUND",
     });
     // Embeddings and text completions are held to the groups too.
@@ -674,7 +674,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     const bad = new OpenAI({ apiKey: "hk-not-a-real-key", baseURL: `${url}/v1`, maxRetries: 0 });
     await expect(bad.models.list()).rejects.toMatchObject({
       status: 401,
-      type: "authentication_error",
+      type: "invalid_request_error",
       code: "API_KEY_INVALID",
       param: null,
     });
@@ -695,7 +695,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       });
     await expect(ask({ knowledge_base_ids: ["nope"] })).rejects.toMatchObject({
       status: 404,
-      type: "not_found_error",
+      type: "invalid_request_error",
       code: "KNOWLEDGE_BASE_NOT_FOUND",
     });
     await expect(ask({ web_search: "sometimes" })).rejects.toMatchObject({
@@ -776,7 +776,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
     expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
       message: expect.any(String),
-      type: "authentication_error",
+      type: "invalid_request_error",
       param: null,
       code: "API_KEY_INVALID",
     });
