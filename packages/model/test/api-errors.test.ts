@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyGguf } from "../../../test/support/tiny-gguf.js";
-import { startModelService } from "./start-model-service.js";
+import { startModelService, waitForRegistration } from "./start-model-service.js";
 
 /** The model service's refusals, in the error format of the API each request was sent to. */
 describe("model service: errors in each API's format", () => {
@@ -17,17 +17,7 @@ describe("model service: errors in each API's format", () => {
     await writeTinyGguf(join(dir, "tiny.gguf"));
     // A small body limit, to be over it cheaply.
     service = await startModelService(dir, { bodyLimitBytes: 64 * 1024 });
-    // Registered (its file hashed) before the tests, so that no write to the registry is under way
-    // when the directory is removed.
-    await vi.waitFor(
-      async () => {
-        const listed = (await (await fetch(`${service.url}/api/hearth/models`)).json()) as {
-          models: { version?: string }[];
-        };
-        expect(listed.models[0]?.version).toBeDefined();
-      },
-      { timeout: 10_000, interval: 50 },
-    );
+    await waitForRegistration(service.url);
   });
 
   afterAll(async () => {

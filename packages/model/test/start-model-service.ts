@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type ConfigInput, createLogger, type Logger, loadConfig } from "@hearth/core";
+import { expect, vi } from "vitest";
 import { serveModel } from "../src/index.js";
 import type { ModelServiceOptions } from "../src/model-service.js";
 
@@ -42,4 +43,21 @@ export function postJson(
     body: JSON.stringify(body),
     signal: options.signal,
   });
+}
+
+/**
+ * Waits until the models the service at `url` lists are registered (their files hashed): a registry
+ * write may otherwise be under way when a test removes the models dir.
+ */
+export async function waitForRegistration(url: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const listed = (await (await fetch(`${url}/api/hearth/models`)).json()) as {
+        models: { registering?: unknown }[];
+      };
+      expect(listed.models).not.toEqual([]);
+      expect(listed.models.filter((model) => model.registering)).toEqual([]);
+    },
+    { timeout: 10_000, interval: 50 },
+  );
 }

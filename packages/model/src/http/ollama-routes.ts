@@ -27,9 +27,13 @@ import {
 import type { ModelServiceContext } from "./service-context.js";
 import { unitLength } from "./unit-length.js";
 
-/** A model's `details` as Ollama's /api/tags and /api/show give them. */
+/**
+ * A model's `details` as Ollama's /api/tags, /api/ps and /api/show give them, `parent_model` always
+ * there (empty: Hearth's models are not made from another with a Modelfile's FROM).
+ */
 export function ollamaModelDetails(description: ModelDescription) {
   return {
+    parent_model: "",
     format: "gguf",
     family: description.family ?? "",
     families: description.family ? [description.family] : null,
