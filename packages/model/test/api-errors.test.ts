@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -108,5 +109,30 @@ describe("model service: errors in each API's format", () => {
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
     expect(refused).toMatchObject({ status: 404, type: "invalid_request_error", code: "MODEL_NOT_FOUND" });
+  });
+
+  it("refuses a compressed body with 415 in each API's format, not as text that is no UTF-8", async () => {
+    const gzipped = (path: string, body: unknown) =>
+      fetch(`${service.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: gzipSync(JSON.stringify(body)),
+      });
+    const hi = [{ role: "user", content: "hi" }];
+    expect(await answer(await gzipped("/api/chat", { model: "tiny", messages: hi }))).toEqual({
+      status: 415,
+      body: { error: expect.stringContaining("compressed"), code: "UNSUPPORTED_CONTENT_ENCODING" },
+    });
+    expect(await answer(await gzipped("/v1/chat/completions", { model: "tiny", messages: hi }))).toEqual({
+      status: 415,
+      body: {
+        error: {
+          message: expect.stringContaining("compressed"),
+          type: "invalid_request_error",
+          param: null,
+          code: "UNSUPPORTED_CONTENT_ENCODING",
+        },
+      },
+    });
   });
 });

@@ -23,6 +23,11 @@ export const ERROR_CODES = {
     status: 415,
     summary: "The request's Content-Type is not accepted by this route.",
   },
+  UNSUPPORTED_CONTENT_ENCODING: {
+    status: 415,
+    summary:
+      "The request body is compressed (Content-Encoding gzip, deflate, br); bodies are accepted uncompressed only.",
+  },
   ROUTE_NOT_FOUND: { status: 404, summary: "No route matches the method and path." },
   UNAUTHORIZED: { status: 401, summary: "No valid credentials were presented." },
   FORBIDDEN: { status: 403, summary: "The credentials do not grant access to this resource." },

@@ -1,5 +1,6 @@
 import { type AddressInfo, connect, createServer } from "node:net";
 import { Writable } from "node:stream";
+import { deflateSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { HearthError } from "../errors/hearth-error.js";
@@ -121,6 +122,34 @@ describe("createServiceApp", () => {
       expect(response.statusCode, type).toBe(415);
       expect(response.json().error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
     }
+  });
+
+  it("refuses a compressed body with 415 UNSUPPORTED_CONTENT_ENCODING, naming the coding it takes", async () => {
+    const { app } = build();
+    for (const [encoding, payload] of [
+      ["gzip", gzipSync(JSON.stringify({ text: "hello" }))],
+      ["deflate", deflateSync(JSON.stringify({ text: "hello" }))],
+    ] as const) {
+      const response = await app.inject({
+        method: "POST",
+        url: "/echo",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        payload,
+      });
+      expect(response.statusCode, encoding).toBe(415);
+      expect(response.headers["accept-encoding"]).toBe("identity");
+      expect(response.json().error).toMatchObject({
+        code: "UNSUPPORTED_CONTENT_ENCODING",
+        message: expect.stringContaining(`Content-Encoding: ${encoding}`),
+      });
+    }
+    const plain = await app.inject({
+      method: "POST",
+      url: "/echo",
+      headers: { "content-type": "application/json", "content-encoding": "identity" },
+      payload: JSON.stringify({ text: "hello" }),
+    });
+    expect(plain.json()).toEqual({ text: "hello" });
   });
 
   it("refuses a URL it cannot read with MALFORMED_REQUEST, in the service's own error format", async () => {

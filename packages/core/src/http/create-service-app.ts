@@ -179,6 +179,19 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       parseJson(body as Buffer, done),
     );
   }
+  // A compressed body (Content-Encoding: gzip, deflate, br) is refused, not read as the compressed
+  // bytes it is (which are no UTF-8): decoded, a few kilobytes would expand past the body limit
+  // unless every reader of a body (JSON, multipart uploads, relays) held the decoded size. The
+  // answer names the one coding taken, as RFC 7694 asks.
+  app.addHook("preParsing", async (request, reply) => {
+    const encoding = request.headers["content-encoding"];
+    if (encoding === undefined || encoding.trim().toLowerCase() === "identity") return;
+    reply.header("accept-encoding", "identity");
+    throw new HearthErrorClass(
+      "UNSUPPORTED_CONTENT_ENCODING",
+      `The request body is compressed (Content-Encoding: ${encoding}), which is not accepted: send it uncompressed`,
+    );
+  });
 
   const publicPaths = [...HEALTH_CHECKS, ...(options.publicPaths ?? [])];
   const isPublicPath = (request: FastifyRequest) => publicPaths.includes(routePath(request));
