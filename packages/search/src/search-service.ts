@@ -80,7 +80,7 @@ export async function createSearchService(
         warnedNoProviders = true;
         log.warn({ code: error.code }, error.message);
       }
-      return reply.code(error.status).send(defaultErrorBody(error, request));
+      return reply.code(error.status).send(defaultErrorBody(error));
     }
   });
 

@@ -98,6 +98,7 @@ export async function createWebService(
     service: "web",
     logger,
     bodyLimitBytes: config.web.bodyLimitBytes,
+    requestTimeoutSeconds: config.web.requestTimeoutSeconds,
     ...(config.web.trustProxy ? { trustProxy: nearestProxyOnly } : {}),
     formatError: formatWebError,
     // Its own routes have their own sign-in and API keys; /metrics needs the service token when

@@ -83,6 +83,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
       "Processes serving the web service's port (node:cluster), to spread streaming over the cores.",
   },
   {
+    env: "HEARTH_WEB_REQUEST_TIMEOUT",
+    key: "web.requestTimeoutSeconds",
+    type: "integer",
+    description:
+      "Seconds a request to the web service may take to arrive, headers and body (an upload, an import); later: 408 REQUEST_TIMEOUT. Answers and streams are not timed.",
+  },
+  {
     env: "HEARTH_SESSION_HOURS",
     key: "web.sessionHours",
     type: "integer",
@@ -296,6 +303,13 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     key: "knowledge.maxUploadBytes",
     type: "integer",
     description: "Largest document the knowledge service accepts, per file, in bytes.",
+  },
+  {
+    env: "HEARTH_KNOWLEDGE_REQUEST_TIMEOUT",
+    key: "knowledge.requestTimeoutSeconds",
+    type: "integer",
+    description:
+      "Seconds a request to the knowledge service may take to arrive, headers and body (an upload of many files); later: 408 REQUEST_TIMEOUT.",
   },
   {
     env: "HEARTH_KNOWLEDGE_SYNC_INTERVAL",

@@ -11,6 +11,11 @@ export const knowledgeSection = z.strictObject({
     .int()
     .positive()
     .default(100 * 1024 * 1024),
+  /**
+   * Seconds a request may take to arrive, headers and body (an upload of many files); one still
+   * arriving then is answered 408 REQUEST_TIMEOUT.
+   */
+  requestTimeoutSeconds: z.number().int().positive().default(3600),
   /** Largest text a document may expand to after unzipping/parsing, in bytes (zip bomb guard). */
   maxExtractedBytes: z
     .number()

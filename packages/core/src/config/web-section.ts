@@ -69,6 +69,12 @@ export const webSection = z.strictObject({
     .int()
     .positive()
     .default(50 * 1024 * 1024),
+  /**
+   * Seconds a request may take to arrive, headers and body (a document upload relayed to the
+   * knowledge service, a conversation import); one still arriving then is answered 408
+   * REQUEST_TIMEOUT. Answers, streams included, are not timed.
+   */
+  requestTimeoutSeconds: z.number().int().positive().default(3600),
   /** postgres://… to keep users and conversations in PostgreSQL; unset: SQLite at <dataDir>/web.sqlite. */
   databaseUrl: postgresUrl.optional(),
   /** Who may create an account (the first account always may, and becomes admin); admins can change it. */

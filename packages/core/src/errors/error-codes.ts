@@ -16,7 +16,12 @@ export const ERROR_CODES = {
   MALFORMED_REQUEST: {
     status: 400,
     summary:
-      "The request cannot be read: its URL's path is not valid percent-encoding (such as %FF), or one of its segments is longer than 100 characters (414).",
+      "The request cannot be read: its URL's path is not valid percent-encoding (such as %FF), or one of its segments is longer than 100 characters (414); its headers are larger than the service reads (431); or it is not HTTP.",
+  },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    summary:
+      "The request's headers or body did not arrive within the service's time (a body promised by its Content-Length and not sent); the connection is closed.",
   },
   PAYLOAD_TOO_LARGE: { status: 413, summary: "The request body is larger than the configured limit." },
   UNSUPPORTED_MEDIA_TYPE: {

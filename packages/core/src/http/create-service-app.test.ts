@@ -1,5 +1,5 @@
 import { type AddressInfo, connect, createServer } from "node:net";
-import { Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { deflateSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -354,6 +354,81 @@ describe("createServiceApp", () => {
     expect(lines.join("")).not.toContain("sk-live-123");
     expect(lines.join("")).not.toContain("Bearer abc");
     expect(lines.join("")).toContain("[redacted]");
+  });
+});
+
+describe("receiving a request", () => {
+  /** Sends `request` as it is on a new connection; resolves to what came back once the service closed it. */
+  async function exchange(app: { server: { address(): unknown } }, request: string) {
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      answer += chunk;
+    });
+    const started = Date.now();
+    socket.write(request);
+    await new Promise((resolve) => socket.once("close", resolve));
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    return { head, body: body ? JSON.parse(body) : undefined, ms: Date.now() - started };
+  }
+
+  it("answers a body promised and never sent with 408 REQUEST_TIMEOUT in the route's format, within its time, and closes the connection", async () => {
+    const { lines, destination } = collectLines();
+    const { app } = build({
+      logger: createLogger({ level: "debug", destination }),
+      requestTimeoutSeconds: 0.3,
+      formatError: (error, request) => ({ refused: error.code, url: request.url, message: error.message }),
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const stalled = await exchange(
+      app,
+      "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{",
+    );
+    expect(stalled.head).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(stalled.body).toEqual({
+      refused: "REQUEST_TIMEOUT",
+      url: "/echo",
+      message: "The request's body did not arrive within 0.3 s",
+    });
+    expect(stalled.ms).toBeGreaterThanOrEqual(250);
+    expect(stalled.ms).toBeLessThan(1500);
+    // The client's failure, at debug: not a warning of the service's, nor a database gone.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.map((line) => JSON.parse(line)).filter((entry) => entry.level >= 40)).toEqual([]);
+  });
+
+  it("times the receiving only: an answer streamed for longer than the request time is not cut", async () => {
+    const { app } = build({ requestTimeoutSeconds: 0.3 });
+    app.post("/count", async () =>
+      Readable.from(
+        (async function* () {
+          for (let part = 1; part <= 4; part++) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            yield `${part}\n`;
+          }
+        })(),
+      ),
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/count`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(await response.text()).toBe("1\n2\n3\n4\n");
+  });
+
+  it("answers what is not HTTP with 400 MALFORMED_REQUEST, in Hearth's format, no route being known", async () => {
+    const { app } = build();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const garbled = await exchange(app, "NOT HTTP AT ALL\r\n\r\n");
+    expect(garbled.head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(garbled.body).toEqual({
+      error: { code: "MALFORMED_REQUEST", message: expect.stringMatching(/^The request is not valid HTTP/) },
+    });
   });
 });
 

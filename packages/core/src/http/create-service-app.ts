@@ -1,7 +1,8 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, {
+  type ConnectionError,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
@@ -79,6 +80,13 @@ export interface ServiceAppOptions {
    */
   loopbackOriginsOnly?: boolean;
   /**
+   * The longest a request may take to arrive, headers and body, in seconds (Node's requestTimeout;
+   * default 300): one still arriving then (a body promised by its Content-Length and never sent) is
+   * answered 408 REQUEST_TIMEOUT and its connection closed. Only the receiving is timed: an answer,
+   * a long stream, takes as long as it takes.
+   */
+  requestTimeoutSeconds?: number;
+  /**
    * Which peers are reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed:
    * `request.ip` and `request.protocol` then come from them (Fastify's `trustProxy`). Unset: none.
    */
@@ -92,20 +100,25 @@ export interface ServiceApp {
   shutdownSignal: AbortSignal;
 }
 
-export const defaultErrorBody: ErrorBodyFormatter = (error) => ({
+export const defaultErrorBody = (error: HearthError) => ({
   error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
 });
 
 /**
  * Builds a service's Fastify app with what every Hearth service shares: health and readiness
- * checks, Prometheus metrics, strict UTF-8 JSON bodies, one error format with stable codes, and
- * a shutdown signal for streams. Listening is separate (listenService), so tests run apps in process.
+ * checks, Prometheus metrics, strict UTF-8 JSON bodies, one error format with stable codes, a time
+ * for requests to arrive in, and a shutdown signal for streams. Listening is separate
+ * (listenService), so tests run apps in process.
  */
 export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const metrics = createMetricsRegistry(options.service);
   const shutdown = new AbortController();
   const formatError = options.formatError ?? defaultErrorBody;
   const failures = failureLog();
+  const requestTimeoutMs = Math.round(
+    (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
+  );
+  const receiving = new WeakMap<Socket, RequestOnConnection>();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -121,7 +134,23 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     // other request is, in the format of the API it was sent to, not in Fastify's own.
     frameworkErrors: (error, request, reply) =>
       sendError(reply, request, toHearthError(error), formatError, failures),
+    requestTimeout: requestTimeoutMs,
+    http: {
+      // Node ends a request still arriving at the later of its headers' time and its whole time:
+      // the headers' is kept within the whole's. Late requests are looked for every 30 s (Node's),
+      // or four times within a shorter time.
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeoutMs / 4)),
+    },
+    clientErrorHandler: (error, socket) =>
+      answerUnreceived(error, socket, receiving.get(socket), formatError, requestTimeoutMs),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+  });
+
+  // First of the hooks, so that a request refused by the next ones is known too: what a failure to
+  // receive the rest of its body answers.
+  app.addHook("onRequest", async (request, reply) => {
+    receiving.set(request.raw.socket, { request, reply });
   });
 
   const requests = new Counter({
@@ -291,6 +320,65 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
 }
 
 const HEALTH_CHECKS = ["/healthz", "/readyz"];
+
+/** How long a request may take to arrive when its service says no other time (requestTimeoutSeconds). */
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 300;
+
+/** How long a request's headers may take to arrive: Node's own time. */
+const HEADERS_TIMEOUT_MS = 60_000;
+
+/** The latest request a connection has sent (its headers read), and its reply. */
+type RequestOnConnection = { request: FastifyRequest; reply: FastifyReply };
+
+/**
+ * Answers a request Node could not receive (Fastify's clientErrorHandler) and closes its connection:
+ * one still arriving when its time ran out (408 REQUEST_TIMEOUT), with headers larger than Node
+ * reads (431) or that is not HTTP (400 MALFORMED_REQUEST). A request whose headers had arrived is
+ * answered in its route's format, another in Hearth's own; nothing is written over an answer begun,
+ * or due to a request that had arrived whole (what failed is then the connection's next request).
+ */
+function answerUnreceived(
+  error: ConnectionError,
+  socket: Socket,
+  latest: RequestOnConnection | undefined,
+  format: ErrorBodyFormatter,
+  requestTimeoutMs: number,
+): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const unanswered = latest && !latest.reply.raw.writableEnded ? latest : undefined;
+  if (!unanswered || (!unanswered.reply.raw.headersSent && !unanswered.request.raw.complete)) {
+    const failure = unreceivedError(error, unanswered !== undefined, requestTimeoutMs);
+    const body = JSON.stringify(unanswered ? format(failure, unanswered.request) : defaultErrorBody(failure));
+    if (socket.writable)
+      socket.write(
+        `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+  }
+  socket.destroy(error);
+}
+
+/** What Node found wrong in receiving a request, as a HearthError; `headersArrived`: only its body was late. */
+function unreceivedError(
+  error: ConnectionError,
+  headersArrived: boolean,
+  requestTimeoutMs: number,
+): HearthError {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    const seconds =
+      (headersArrived ? requestTimeoutMs : Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs)) / 1000;
+    return new HearthErrorClass(
+      "REQUEST_TIMEOUT",
+      `The request's ${headersArrived ? "body" : "headers"} did not arrive within ${seconds} s`,
+    );
+  }
+  if (error.code === "HPE_HEADER_OVERFLOW")
+    return new HearthErrorClass(
+      "MALFORMED_REQUEST",
+      "The request's headers are larger than the service reads (16 KiB, Node's --max-http-header-size)",
+      { status: 431 },
+    );
+  return new HearthErrorClass("MALFORMED_REQUEST", `The request is not valid HTTP (${error.code})`);
+}
 
 /** How long /readyz waits for the service's readiness check: an orchestrator's probe waits for less. */
 const READINESS_TIMEOUT_MS = 3000;

@@ -29,6 +29,11 @@ describe("toHearthError and database failures", () => {
     expect(mapped.cause).toBe(error);
   });
 
+  it("leaves a request body cut off by its connection closing the request's failure, though its code is ECONNRESET", () => {
+    const aborted = Object.assign(new Error("aborted"), { code: "ECONNRESET", statusCode: 400 });
+    expect(toHearthError(aborted)).toMatchObject({ code: "INVALID_REQUEST", status: 400 });
+  });
+
   it.each([
     ["a unique violation", serverError("23505", "duplicate key value violates unique constraint")],
     ["a syntax error in a statement", serverError("42601", "syntax error at or near")],

@@ -42,6 +42,10 @@ export function toHearthError(error: unknown): HearthError {
         { status: 414 },
       );
   }
+  // Node's error for a body cut off by its connection closing (the client gave up, or was answered
+  // 408 for taking too long): the request's failure, though its code is a lost database link's too.
+  if (fastifyError.code === "ECONNRESET" && fastifyError.message === "aborted")
+    return new HearthError("INVALID_REQUEST", "The connection closed before the request's body arrived");
   if (isDatabaseUnreachable(error)) {
     return new HearthError("DATABASE_UNAVAILABLE", "The database cannot be reached now; retry shortly", {
       retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,

@@ -83,6 +83,7 @@ export async function createKnowledgeService(
     service: "knowledge",
     logger,
     bodyLimitBytes: 1024 * 1024,
+    requestTimeoutSeconds: settings.requestTimeoutSeconds,
     ...(config.services.token ? { serviceToken: config.services.token } : {}),
     listenHost: config.knowledge.host,
     // Only the web service and the CLI call it; no page does.

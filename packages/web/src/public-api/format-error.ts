@@ -12,5 +12,5 @@ export const formatWebError: ErrorBodyFormatter = (error, request) => {
   if (isExternalKnowledgeRequest(request.url)) return externalKnowledgeErrorBody(error, request);
   return request.url.startsWith("/v1/") || isOpenAiPathWithoutV1(request.url)
     ? openAiErrorBody(error)
-    : defaultErrorBody(error, request);
+    : defaultErrorBody(error);
 };
