@@ -421,7 +421,10 @@ describe("model service: embedded runtime behind the Ollama and OpenAI APIs", ()
     const ollamaShorter = await post("/api/embed", { model: "tiny", input: "hello", dimensions: 4 });
     expect(ollamaShorter).toEqual({
       status: 400,
-      body: { error: expect.stringMatching(/16 dimensions; it cannot shorten them to 4/) },
+      body: {
+        error: expect.stringMatching(/16 dimensions; it cannot shorten them to 4/),
+        code: "INVALID_REQUEST",
+      },
     });
     for (const dimensions of [16, 0]) {
       const same = await post("/api/embed", { model: "tiny", input: "hello", dimensions });

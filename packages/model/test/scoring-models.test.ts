@@ -96,9 +96,10 @@ describe("models that only embed or rerank", () => {
       ] as const) {
         const response = await postJson(`${service.url}${path}`, body);
         expect(response.status, `${model} ${path}`).toBe(400);
-        // Ollama's shape: the message alone, as Ollama answers `"<name>" does not support chat`.
+        // Ollama's shape, as Ollama answers `"<name>" does not support chat`, with Hearth's code beside.
         expect(await response.json()).toEqual({
           error: expect.stringMatching(new RegExp(`^"${model}:latest" does not chat.*${what.source}`)),
+          code: "MODEL_CANNOT_CHAT",
         });
       }
       for (const [path, body] of [

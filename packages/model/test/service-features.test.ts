@@ -269,6 +269,7 @@ describe("inference cache", () => {
       cache: null,
       body: {
         error: expect.stringMatching(/^template: .*send the prompt already formatted, with raw: true/),
+        code: "INVALID_REQUEST",
       },
     });
     expect((await cache({ template: "" })).cache).toBe("hit");
@@ -277,7 +278,7 @@ describe("inference cache", () => {
     expect(await cache({ context: [1, 2, 3] })).toEqual({
       status: 400,
       cache: null,
-      body: { error: expect.stringMatching(/^context: .*not supported/) },
+      body: { error: expect.stringMatching(/^context: .*not supported/), code: "INVALID_REQUEST" },
     });
     expect((await cache({ context: [] })).cache).toBe("hit");
   });
