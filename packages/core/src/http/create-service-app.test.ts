@@ -59,6 +59,44 @@ describe("createServiceApp", () => {
     expect(metrics.body).toContain("hearth_process_resident_memory_bytes");
   });
 
+  it("counts and times a response its client left before it ended (a stopped stream) as 499, once", async () => {
+    const { app } = build();
+    app.get("/slow", async () =>
+      Readable.from(
+        (async function* () {
+          for (let part = 1; part <= 50; part++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            yield `${part}\n`;
+          }
+        })(),
+      ),
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const stop = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/slow`, { signal: stop.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    stop.abort();
+    await reader.read().catch(() => undefined);
+    const counted = async () => (await app.inject("/metrics")).body;
+    await expect
+      .poll(counted)
+      .toContain('hearth_http_requests_total{method="GET",route="/slow",status="499",service="search"} 1');
+    expect(await counted()).toContain(
+      'hearth_http_request_duration_seconds_count{service="search",method="GET",route="/slow"} 1',
+    );
+    // A response that ended is counted under its status alone, not as left too.
+    await app.inject("/slow");
+    const after = await counted();
+    expect(after).toContain(
+      'hearth_http_requests_total{method="GET",route="/slow",status="200",service="search"} 1',
+    );
+    expect(after).toContain(
+      'hearth_http_requests_total{method="GET",route="/slow",status="499",service="search"} 1',
+    );
+  });
+
   it("gives stable codes for malformed JSON, invalid UTF-8, bad fields, unknown routes and big bodies", async () => {
     const { app } = build({ bodyLimitBytes: 1024 });
     const post = (payload: string | Buffer) =>

@@ -883,7 +883,12 @@ export function registerStatusRoute(
     const model = metrics.model ?? "";
     const search = metrics.search ?? "";
     const knowledge = metrics.knowledge ?? "";
-    const searchTotal = sumMetric(search, "hearth_http_requests_total", /route="\/v1\/search"/);
+    // A search its client left (499: the chat was stopped) is neither a success nor a failure.
+    const searchTotal = sumMetric(
+      search,
+      "hearth_http_requests_total",
+      /^(?!.*status="499").*route="\/v1\/search"/,
+    );
     const searchOk = sumMetric(
       search,
       "hearth_http_requests_total",

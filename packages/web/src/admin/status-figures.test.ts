@@ -112,17 +112,20 @@ describe("the Status tab's counted figures after a restart", () => {
       }),
     );
 
-  async function status(services: { model?: string; knowledge?: string }) {
+  async function status(services: { model?: string; knowledge?: string; search?: string }) {
     const model = services.model === undefined ? undefined : await service(services.model);
     const knowledge = services.knowledge === undefined ? undefined : await service(services.knowledge);
+    const search = services.search === undefined ? undefined : await service(services.search);
     const web = await startWeb({
       modelUrl: model?.url ?? "http://127.0.0.1:9",
       ...(knowledge ? { knowledgeUrl: knowledge.url } : {}),
+      ...(search ? { searchUrl: search.url } : {}),
     });
     close = async () => {
       await web.close();
       await model?.close();
       await knowledge?.close();
+      await search?.close();
     };
     const admin = await signUp(web.app, "admin");
     const answer = await web.app.inject({ url: "/api/admin/status", headers: admin.headers });
@@ -157,6 +160,17 @@ describe("the Status tab's counted figures after a restart", () => {
     });
     expect(shown.figures.modelQueueDepth).toBe(3);
     expect(shown.figures.knowledgeBaseUpdates).toBe(9);
+  });
+
+  it("leaves searches their client left (a stopped chat, 499) out of the web search success rate", async () => {
+    const shown = await status({
+      search: [
+        'hearth_http_requests_total{method="POST",route="/v1/search",status="200"} 8',
+        'hearth_http_requests_total{method="POST",route="/v1/search",status="502"} 2',
+        'hearth_http_requests_total{method="POST",route="/v1/search",status="499"} 5',
+      ].join("\n"),
+    });
+    expect(shown.figures.searchSuccessPercent).toBe(80);
   });
 
   it("leaves the figures of services that do not answer unknown", async () => {
