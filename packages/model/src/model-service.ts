@@ -99,14 +99,11 @@ export async function createModelService(
     keepAliveSeconds: settings.keepAliveSeconds,
     streamIntervalMs: settings.streamIntervalMs,
     logger,
-    // A model gone from the models dir leaves /metrics: its queue, and its figures.
+    // A model gone from the models dir leaves /metrics: its queue, and its figures (again once its
+    // last request ends, which may have added to them since).
     onRemoved: (name) => {
       queue.forget(name);
-      metrics
-        .forget(name)
-        .catch((error: unknown) =>
-          logger.warn({ err: error, model: name }, "dropping a model's metrics failed"),
-        );
+      return forgetMetrics(name);
     },
   });
   const ollamaUrl = settings.ollamaHost ?? (settings.ollamaAutodetect ? DEFAULT_OLLAMA : undefined);
@@ -148,6 +145,7 @@ export async function createModelService(
     maxQueue: settings.queue.maxQueue,
     maxWaitMs: settings.queue.maxWaitMs,
     onWaited: (model, waitedMs, outcome) => metrics.queueWait.observe({ model, outcome }, waitedMs / 1000),
+    onDropped: (model) => void forgetMetrics(model),
   });
   const metrics = new ModelMetrics(metricsRegistry, {
     queue: () =>
@@ -155,6 +153,10 @@ export async function createModelService(
     loaded: async () =>
       (await embedded.currentLoadedModels()).map((model) => ({ model: model.id, bytes: model.sizeBytes })),
   });
+  const forgetMetrics = (model: string) =>
+    metrics
+      .forget(model)
+      .catch((error: unknown) => logger.warn({ err: error, model }, "dropping a model's metrics failed"));
   const cache = new InferenceCache(settings.cache);
   const inference = new InferenceService({
     catalog,

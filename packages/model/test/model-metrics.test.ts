@@ -17,11 +17,14 @@ let service: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "hearth-model-metrics-"));
   await writeTinyGguf(join(dir, "tiny.gguf"));
+  // Trained on a long context, so that its answer can run on while the model is deleted.
+  await writeTinyGguf(join(dir, "long.gguf"), { seed: 7, contextLength: 4096 });
   replayOllama = await startReplayServer("ollama.json");
   service = await startModelService(dir, {
     ollamaHost: replayOllama.url,
     queue: { maxQueue: 2, maxWaitMs: 400, concurrency: 1 },
     parallel: 1,
+    contextSize: 4096,
   });
 });
 
@@ -158,6 +161,38 @@ describe("a model removed", () => {
     expect(await seriesOf("tiny-copy:v1")).toEqual([]);
     // The model it was copied from keeps its own.
     expect((await seriesOf("tiny:latest")).join("\n")).toContain("hearth_model_queue_depth{");
+  });
+
+  it("stays out of /metrics when an answer it was streaming as it was deleted ends afterwards", async () => {
+    const streaming = await post("/api/generate", {
+      model: "long",
+      prompt: "hello",
+      raw: true,
+      options: { temperature: 0, num_predict: 2000 },
+    });
+    const reader = streaming.body!.getReader();
+    await reader.read();
+    expect((await seriesOf("long:latest")).join("\n")).toContain("hearth_model_queue_wait_seconds_count{");
+
+    const removal = await fetch(`${service.url}/api/delete`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "long" }),
+    });
+    expect(removal.status).toBe(200);
+    // Only the memory it still takes, loaded until its answer ends.
+    expect((await seriesOf("long:latest")).map((line) => line.split("{")[0])).toEqual([
+      "hearth_model_loaded",
+      "hearth_model_memory_bytes",
+    ]);
+
+    // The answer goes on to its end (its time and tokens are recorded then).
+    let answer = "";
+    const decoder = new TextDecoder();
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      answer += decoder.decode(read.value, { stream: true });
+    expect(answer).toContain('"done":true');
+    expect(await seriesOf("long:latest")).toEqual([]);
   });
 
   it("leaves /metrics once its file is renamed in the models dir, as soon as the service sees it gone", async () => {

@@ -67,4 +67,31 @@ describe("admission queue", () => {
     running.release();
     expect(queue.depth("m")).toEqual({ active: 0, waiting: 0 });
   });
+
+  it("keeps a forgotten model's slots until its last request leaves: one of that name added meanwhile waits for them", async () => {
+    const dropped: string[] = [];
+    const queue = new AdmissionQueue({
+      defaultConcurrency: 1,
+      maxQueue: 5,
+      maxWaitMs: 10_000,
+      onDropped: (key) => dropped.push(key),
+    });
+    const running = await queue.acquire("m", "a");
+    queue.forget("m");
+    expect(queue.keys()).toEqual([]);
+    // Re-added under the same name: the one slot is still held.
+    const readded = queue.acquire("m", "b");
+    expect(queue.depth("m")).toEqual({ active: 1, waiting: 1 });
+    running.release();
+    (await readded).release();
+    // Asked for again, it is served again: kept, not dropped.
+    expect(dropped).toEqual([]);
+    expect(queue.keys()).toEqual(["m"]);
+
+    const last = await queue.acquire("m", "a");
+    queue.forget("m");
+    last.release();
+    expect(dropped).toEqual(["m"]);
+    expect(queue.depth("m")).toEqual({ active: 0, waiting: 0 });
+  });
 });

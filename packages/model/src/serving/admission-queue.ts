@@ -13,6 +13,8 @@ export interface AdmissionOptions {
    * admitted at once); a request turned away because the queue is full never waited, and is not told.
    */
   onWaited?: (key: string, waitedMs: number, outcome: QueueWaitOutcome) => void;
+  /** Told when a key forgotten while requests held its slots is dropped, its last holder gone. */
+  onDropped?: (key: string) => void;
 }
 
 interface Waiter {
@@ -36,6 +38,8 @@ interface Lane {
   listeners: number;
   /** Moving average of how long a slot is held, for Retry-After. */
   averageHoldMs: number;
+  /** Its model was removed while requests were in it: dropped once the last one leaves. */
+  forgotten: boolean;
 }
 
 export interface Admission {
@@ -68,6 +72,7 @@ export class AdmissionQueue {
         waiting: 0,
         listeners: 0,
         averageHoldMs: 1000,
+        forgotten: false,
       };
       this.#lanes.set(key, lane);
     }
@@ -84,16 +89,21 @@ export class AdmissionQueue {
     return this.#options.maxQueue;
   }
 
+  /** The keys with a queue, less those forgotten (their last requests are still in them). */
   keys(): string[] {
-    return [...this.#lanes.keys()];
+    return [...this.#lanes].filter(([, lane]) => !lane.forgotten).map(([key]) => key);
   }
 
   /**
-   * Drops a key's queue (its model was removed), so that `keys` no longer lists it; requests holding or
-   * waiting for one of its slots finish in it, and a model of that name later starts a new one.
+   * Drops a key's queue (its model was removed), so that `keys` no longer lists it. One that requests
+   * still hold or wait in is kept until the last of them leaves (then `onDropped`), so that a model
+   * of that name added meanwhile shares its slots rather than running beside them.
    */
   forget(key: string): void {
-    this.#lanes.delete(key);
+    const lane = this.#lanes.get(key);
+    if (!lane) return;
+    if (lane.active === 0 && lane.waiting === 0) this.#lanes.delete(key);
+    else lane.forgotten = true;
   }
 
   async acquire(
@@ -102,12 +112,14 @@ export class AdmissionQueue {
     options: { signal?: AbortSignal; onPosition?: (position: number) => void; concurrency?: number } = {},
   ): Promise<Admission> {
     const lane = this.#lane(key);
+    // Asked for again: its model is served again under that name.
+    lane.forgotten = false;
     if (options.concurrency !== undefined) lane.concurrency = options.concurrency;
     const started = performance.now();
     if (lane.active < lane.concurrency && lane.waiting === 0) {
       lane.active++;
       this.#options.onWaited?.(key, 0, "admitted");
-      return { release: this.#releaser(lane), initialPosition: 0 };
+      return { release: this.#releaser(key, lane), initialPosition: 0 };
     }
     if (lane.waiting >= this.#options.maxQueue) {
       const retryAfter = Math.max(
@@ -220,7 +232,7 @@ export class AdmissionQueue {
     this.#notifyPositions(lane);
   }
 
-  #releaser(lane: Lane): () => void {
+  #releaser(key: string, lane: Lane): () => void {
     const heldSince = performance.now();
     let released = false;
     return () => {
@@ -228,11 +240,15 @@ export class AdmissionQueue {
       released = true;
       lane.averageHoldMs = lane.averageHoldMs * 0.8 + (performance.now() - heldSince) * 0.2;
       lane.active--;
-      this.#dispatch(lane);
+      this.#dispatch(key, lane);
+      if (lane.forgotten && lane.active === 0 && lane.waiting === 0) {
+        this.#lanes.delete(key);
+        this.#options.onDropped?.(key);
+      }
     };
   }
 
-  #dispatch(lane: Lane): void {
+  #dispatch(key: string, lane: Lane): void {
     while (lane.active < lane.concurrency && lane.rotation.length > 0) {
       const user = lane.rotation.shift()!;
       const queue = lane.users.get(user)!;
@@ -242,7 +258,7 @@ export class AdmissionQueue {
       if (queue.length > 0) lane.rotation.push(user);
       else lane.users.delete(user);
       lane.active++;
-      waiter.grant(this.#releaser(lane));
+      waiter.grant(this.#releaser(key, lane));
     }
     this.#notifyPositions(lane);
   }

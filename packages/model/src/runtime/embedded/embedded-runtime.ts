@@ -81,8 +81,11 @@ export interface EmbeddedRuntimeOptions {
   register?: (name: string) => Promise<string | undefined>;
   /** Tests lower this to exercise the refusal; defaults to the memory the OS reports free. */
   availableMemory?: () => number;
-  /** Told of each model a scan finds gone from the models dir (removed, or its file renamed away). */
-  onRemoved?: (id: string) => void;
+  /**
+   * Told of each model a scan finds gone from the models dir (removed, or its file renamed away); the
+   * scan, and so `reread()`, ends once it is done.
+   */
+  onRemoved?: (id: string) => Promise<void>;
 }
 
 interface CatalogEntry {
@@ -330,7 +333,7 @@ export class EmbeddedRuntime implements ModelRuntime {
     for (const name of this.#registering.keys()) if (!own.has(name)) this.#registering.delete(name);
     // Every file of the catalog was just stat'ed: a loaded model it no longer holds was removed.
     for (const [id, loaded] of [...this.#loaded]) if (!this.#catalog.has(id)) this.#retire(id, loaded);
-    for (const name of gone) this.#options.onRemoved?.(name);
+    for (const name of gone) await this.#options.onRemoved?.(name);
     for (const name of own) {
       const entry = this.#catalog.get(name);
       if (entry?.check.valid && !this.#digests.has(name)) this.#register(name, stampOf(entry));
