@@ -77,7 +77,12 @@ export async function createModelService(
     settings.modelsDir,
     {
       onChange: async (name) => {
-        await embedded.reread();
+        // The change is made: a models dir that cannot be read now does not make it answer a failure.
+        await embedded
+          .reread()
+          .catch((error: unknown) =>
+            logger.warn({ err: error, model: name }, "re-reading the models dir after a change failed"),
+          );
         await embedded.unload(name);
       },
       onWarning: (message) => logger.warn(message),
