@@ -230,7 +230,7 @@ export class EmbeddedRuntime implements ModelRuntime {
 
   /**
    * Brings the catalog up to date with the models dir. It waits for a scan when this process changed
-   * the dir (`invalidate`), when the catalog is older than CATALOG_MAX_AGE_MS and `wait` is "stale"
+   * the dir (`reread()`), when the catalog is older than CATALOG_MAX_AGE_MS and `wait` is "stale"
    * (a listing, read by someone who just copied a file in), and always when `wait` is "always";
    * otherwise an old catalog is re-read in the background and the caller goes on with what it holds,
    * so no request waits for a directory scan. A file is re-validated only when its size, mtime or
