@@ -160,6 +160,70 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     expect(await tokensOf("jo")).toBe(0);
   });
 
+  it("sends no day's allowance as max_tokens to a model whose context is unknown", async () => {
+    // The stand-in reports no context, as an OpenAI-compatible upstream does: a max_tokens of the
+    // 200,000 tokens a day leaves would be past most models' context, refused by the runtime or OpenAI.
+    const daily = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name: "daily" },
+      })
+    ).json() as { id: string };
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: {
+        groupLimits: {
+          [sales]: { tokensPerMinute: TOKENS_PER_MINUTE },
+          [daily.id]: { tokensPerDay: 200_000 },
+        },
+      },
+    });
+    const mia = await signUp(web.app, "mia");
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${daily.id}/members`,
+      headers: admin.headers,
+      payload: { userIds: [mia.userId] },
+    });
+    const client = new OpenAI({
+      apiKey: await createApiKey(web.app, mia, "k"),
+      baseURL: `${url}/v1`,
+      maxRetries: 0,
+    });
+    const answer = await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(answer.choices[0]?.finish_reason).toBe("stop");
+    expect(model.requests.at(-1)?.max_tokens).toBeUndefined();
+    // A length asked for is kept, as the limit leaves more.
+    await client.chat.completions.create({
+      model: "tiny-story",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 30,
+    });
+    expect(model.requests.at(-1)?.max_tokens).toBe(30);
+
+    const conversation = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: mia.headers,
+      payload: {},
+    });
+    const id = (conversation.json() as { id: string }).id;
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...mia.headers },
+      body: JSON.stringify({ model: "tiny-story", content: "hi" }),
+    });
+    expect(parseSse(await response.text()).at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+    expect(model.requests.at(-1)?.max_tokens).toBeUndefined();
+  });
+
   it("cuts a conversation's answer in the chat, stored as cut off at the length limit", async () => {
     const kim = await member("kim");
     const conversation = await web.app.inject({

@@ -303,15 +303,24 @@ export class UsageMeter {
   }
 }
 
+/**
+ * Without the model's context (an OpenAI-compatible upstream reports none; /api/show failed) and
+ * no length asked, a token limit's cap is sent only below this many tokens: a day's allowance left
+ * (say 199,000) would be at or past the context of most models, which the model service's runtime
+ * refuses and OpenAI answers with 400, failing every chat of a token-limited user.
+ */
+const UNKNOWN_CONTEXT_ANSWER_TOKENS = 4096;
+
 /** Adds an admitted request's tokens; a request that never reached the model settles with none. */
 export interface Admission {
   /**
    * The most tokens the request's answer may take: `asked` (the client's max_tokens, a
    * conversation's longest answer; undefined: as long as the model goes), capped at what the user's
    * token limits per minute and per day (their own or a group's) leave after the prompt's estimated
-   * `promptTokens`. A cap at or past the model's `contextTokens` (when known) is none: the answer
-   * cannot run that long anyway, and the model service refuses such a max_tokens. Throws
-   * QUOTA_EXCEEDED (429) when the limits leave nothing for an answer; the request is then not
+   * `promptTokens`. The cap is sent only where it binds: below `asked` and below the model's
+   * `contextTokens` (an answer cannot run past it anyway, and a max_tokens at or past it is
+   * refused); with no `asked` and the context unknown, only below UNKNOWN_CONTEXT_ANSWER_TOKENS.
+   * Throws QUOTA_EXCEEDED (429) when the limits leave nothing for an answer; the request is then not
    * counted (`failed` with 429).
    */
   answerTokens(request: {
@@ -358,9 +367,13 @@ function admission(
     answerTokens: async ({ promptTokens, asked, contextTokens }) => {
       if (!tokensLeft) return asked;
       const left = await tokensLeft(promptTokens);
-      const capped =
-        (asked === undefined || left < asked) && !(contextTokens !== undefined && left >= contextTokens);
-      return capped ? left : asked;
+      // The longest the answer could run without the cap: what was asked, else the model's
+      // context, else (unknown) a length any model's answer fits.
+      const uncapped = Math.min(
+        asked ?? Number.POSITIVE_INFINITY,
+        contextTokens ?? (asked === undefined ? UNKNOWN_CONTEXT_ANSWER_TOKENS : Number.POSITIVE_INFINITY),
+      );
+      return left < uncapped ? left : asked;
     },
   };
 }
