@@ -209,8 +209,8 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     await expect.poll(() => zh.page.getByRole("button", { name: "停止", exact: true }).count()).toBe(0);
     await send("再来一次");
     const alert = zh.page.getByRole("alert");
-    // A per-minute limit lifts within the minute: said in seconds, never as a minute already begun.
-    await expect.poll(() => alert.textContent()).toMatch(/额度已用完，\d+ 秒后重置。$/);
+    // A per-minute limit lifts within the minute: said to the second, never as a minute already begun.
+    await expect.poll(() => alert.textContent()).toMatch(/额度已用完，将于 \d+:\d\d:\d\d 重置。$/);
     // Its words start and end where the messages' do, not at the screen's edges.
     expect(await contentEdges(alert)).toEqual(await contentEdges(zh.page.locator(".messages")));
     await screenshot(zh.page, "quota-used-up-zh-390");

@@ -554,28 +554,41 @@ describe("a used-up quota", () => {
     );
   });
 
-  it("says a reset under two minutes away in seconds", () => {
+  it("says a reset under two minutes away as a clock time to the second, which does not go stale", () => {
     const later = new Date(2026, 2, 10, 11, 10, 12);
     // A per-minute limit lifting at 11:10:40: not "at 11:10", already past.
-    expect(quotaResetText(zh, new Date(2026, 2, 10, 11, 10, 40), later)).toBe("额度已用完，28 秒后重置。");
+    expect(quotaResetText(zh, new Date(2026, 2, 10, 11, 10, 40), later)).toBe(
+      "额度已用完，将于 11:10:40 重置。",
+    );
     expect(quotaResetText(en, new Date(2026, 2, 10, 11, 10, 40, 300), later)).toBe(
-      "Your quota is used up; it resets in 29 s.",
+      "Your quota is used up; it resets at 11:10:41 AM.",
     );
     expect(quotaResetText(en, new Date(2026, 2, 10, 11, 12, 11), later)).toBe(
-      "Your quota is used up; it resets in 119 s.",
+      "Your quota is used up; it resets at 11:12:11 AM.",
     );
-    // A reset that passed while the refusal was on its way: in a second, not a time gone by.
+    // A reset that passed while the refusal was on its way: the next second, not a time gone by.
     expect(quotaResetText(en, new Date(2026, 2, 10, 11, 10, 11), later)).toBe(
-      "Your quota is used up; it resets in 1 s.",
+      "Your quota is used up; it resets at 11:10:13 AM.",
     );
   });
 
   it("is told with its reset time where the refusal gives one", () => {
     const resetAt = new Date(Date.now() + 60_000).toISOString();
     expect(errorText(en, "QUOTA_EXCEEDED", "The per-minute limit is used up", { resetAt })).toMatch(
-      /^Your quota is used up; it resets in (59|60) s\.$/,
+      /^Your quota is used up; it resets (tomorrow )?at \d+:\d\d:\d\d [AP]M\.$/,
     );
     expect(errorText(en, "QUOTA_EXCEEDED", "")).toBe(en.errorCodes.QUOTA_EXCEEDED);
+  });
+
+  it("tells a prompt too long for the token limit to be shortened, not when the quota resets", () => {
+    // The server's resetAt for it is a whole window away: waiting does not help.
+    const details = { reason: "prompt-too-long", resetAt: new Date(Date.now() + 86_400_000).toISOString() };
+    expect(errorText(en, "QUOTA_EXCEEDED", "The prompt alone ...; shorten it", details)).toBe(
+      "Your message is longer than your token limit allows; shorten it.",
+    );
+    expect(errorText(zh, "QUOTA_EXCEEDED", "", details)).toBe(
+      "消息超出了你的 token 限额所允许的长度，请缩短后再发送。",
+    );
   });
 });
 

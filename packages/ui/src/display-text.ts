@@ -39,6 +39,7 @@ export function errorText(
   const service = details?.service;
   if (code === "UPSTREAM_UNAVAILABLE" && typeof service === "string" && t.unreachableServices[service])
     return t.unreachableServices[service];
+  if (code === "QUOTA_EXCEEDED" && details?.reason === "prompt-too-long") return t.errorDetails.promptTooLong;
   const resetAt = typeof details?.resetAt === "string" ? new Date(details.resetAt) : undefined;
   if (code === "QUOTA_EXCEEDED" && resetAt && !Number.isNaN(resetAt.getTime()))
     return quotaResetText(t, resetAt, new Date());
@@ -223,25 +224,27 @@ export function fileSizeText(t: Messages, bytes: number): string {
   return `${amount} ${units[power]}`;
 }
 
-/** A reset this close is said in seconds: a time to the minute would be the same minute, or the next. */
-const QUOTA_RESET_IN_SECONDS_MS = 120_000;
+/** A reset this close is said to the second: a time to the minute would be the same minute, or the next. */
+const QUOTA_RESET_TO_SECOND_MS = 120_000;
 
 /**
- * A used-up quota with when it resets, in the reader's time: in so many seconds when it is under two
- * minutes away, else at a time today, tomorrow at a time, or on a date further off. The time is the
- * reset's minute rounded up, never one already past when the quota has not reset yet (a per-minute
- * limit lifting at 11:10:40 is said at 11:11, not 11:10).
+ * A used-up quota with when it resets, in the reader's time: at a time today, tomorrow at a time,
+ * or on a date further off. The time is to the second when the reset is under two minutes away
+ * (a clock time, which stays true while the page shows it, where a countdown would go stale), else
+ * to the minute; rounded up either way, never one already past when the quota has not reset yet (a
+ * per-minute limit lifting at 11:10:40 is not said at 11:10), and at least the next second.
  */
 export function quotaResetText(t: Messages, resetAt: Date, now: Date): string {
-  const wait = resetAt.getTime() - now.getTime();
-  if (wait < QUOTA_RESET_IN_SECONDS_MS)
-    return fill(t.quotaResets.seconds, { n: Math.max(1, Math.ceil(wait / 1000)) });
-  const minute = new Date(Math.ceil(resetAt.getTime() / 60_000) * 60_000);
-  const time = minute.toLocaleTimeString(t.dateLocale, { timeStyle: "short" });
+  const toSecond = resetAt.getTime() - now.getTime() < QUOTA_RESET_TO_SECOND_MS;
+  const unit = toSecond ? 1000 : 60_000;
+  const moment = new Date(
+    Math.max(Math.ceil(resetAt.getTime() / unit), Math.floor(now.getTime() / unit) + 1) * unit,
+  );
+  const time = moment.toLocaleTimeString(t.dateLocale, { timeStyle: toSecond ? "medium" : "short" });
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
-  if (minute.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
-  if (minute.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
-  return fill(t.quotaResets.later, { date: dateTimeText(t, minute) });
+  if (moment.toDateString() === now.toDateString()) return fill(t.quotaResets.today, { time });
+  if (moment.toDateString() === tomorrow.toDateString()) return fill(t.quotaResets.tomorrow, { time });
+  return fill(t.quotaResets.later, { date: dateTimeText(t, moment) });
 }
 
 /** A moment as the reader's language writes a date with its time to the minute ("Nov 28, 2026, 6:15 AM"). */

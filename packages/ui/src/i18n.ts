@@ -780,6 +780,8 @@ const en = {
     tooLong: "The message is too long: {n} characters, {over} more than the limit of {max}.",
     /** DOCUMENT_TOO_LARGE with the limit (details.maxBytes, as fileSizeText says it). */
     fileTooLarge: "The file is larger than this site accepts: at most {max}.",
+    /** QUOTA_EXCEEDED for a prompt that alone reaches the token limit (details.reason): waiting does not help. */
+    promptTooLong: "Your message is longer than your token limit allows; shorten it.",
   },
   /**
    * A refused file by what its details say (knowledge service: `details.detected`, what the file
@@ -902,7 +904,6 @@ const en = {
   auditVia: { cli: "the hearth command", web: "the web UI", sso: "single sign-on" } as Record<string, string>,
   /** QUOTA_EXCEEDED with the time its limit resets (details.resetAt), in the reader's time. */
   quotaResets: {
-    seconds: "Your quota is used up; it resets in {n} s.",
     today: "Your quota is used up; it resets at {time}.",
     tomorrow: "Your quota is used up; it resets tomorrow at {time}.",
     later: "Your quota is used up; it resets on {date}.",
@@ -2032,6 +2033,7 @@ const zhCN: Messages = {
     separator: "、",
     tooLong: "消息过长：共 {n} 字，比上限 {max} 字多 {over} 字。",
     fileTooLarge: "文件超过本站接受的大小：最大 {max}。",
+    promptTooLong: "消息超出了你的 token 限额所允许的长度，请缩短后再发送。",
   },
   documentFormats: {
     notADocument: "这是{kind}，不是可以读取的文档。",
@@ -2138,7 +2140,6 @@ const zhCN: Messages = {
   auditBooleans: { true: "是", false: "否" },
   auditVia: { cli: "hearth 命令", web: "网页界面", sso: "单点登录" },
   quotaResets: {
-    seconds: "额度已用完，{n} 秒后重置。",
     today: "额度已用完，将于 {time} 重置。",
     tomorrow: "额度已用完，将于明天 {time} 重置。",
     later: "额度已用完，将于 {date} 重置。",

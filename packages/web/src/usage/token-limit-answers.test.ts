@@ -155,7 +155,11 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     ).rejects.toMatchObject({
       status: 429,
       code: "QUOTA_EXCEEDED",
-      error: expect.objectContaining({ message: expect.stringMatching(/prompt alone/) }),
+      error: expect.objectContaining({
+        message: expect.stringMatching(/prompt alone/),
+        // The chat tells the user to shorten it, not when the quota resets: waiting does not help.
+        details: expect.objectContaining({ reason: "prompt-too-long" }),
+      }),
     });
     expect(await tokensOf("jo")).toBe(0);
   });

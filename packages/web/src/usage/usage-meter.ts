@@ -467,16 +467,25 @@ async function assertRoom(
     }
     const resetAt = new Date(resetMs);
     const retryAfterSeconds = Math.max(1, Math.ceil((resetMs - now) / 1000));
+    // A prompt at or past the limit is never admitted, however long one waits: it must be shortened.
+    const promptTooLong = answer !== undefined && tokenLimit !== undefined && promptTokens >= tokenLimit;
     throw new HearthError(
       "QUOTA_EXCEEDED",
       !answer
         ? `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`
-        : tokenLimit !== undefined && promptTokens >= tokenLimit
+        : promptTooLong
           ? `The prompt alone (about ${promptTokens} tokens) leaves no room for an answer under the per-${label} limit of ${tokenLimit} tokens; shorten it`
           : `The per-${label} token limit leaves no room for an answer after the prompt (about ${promptTokens} tokens); it resets at ${resetAt.toISOString()}`,
       {
         retryAfterSeconds,
-        details: { window: label, resetAt: resetAt.toISOString(), ...totals, ...answer, limits },
+        details: {
+          window: label,
+          resetAt: resetAt.toISOString(),
+          ...totals,
+          ...answer,
+          limits,
+          ...(promptTooLong ? { reason: "prompt-too-long" } : {}),
+        },
       },
     );
   }
