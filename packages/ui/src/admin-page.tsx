@@ -1238,7 +1238,7 @@ function Usage() {
         ]}
       >
         {rows.map((row) => (
-          <tr key={`${row.username}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
+          <tr key={`${row.userId}-${row.groupIds?.join(" ")}-${row.model}-${row.apiKeyId}`}>
             <td className="breakable">
               {row.userDeleted
                 ? fill(t.usageDeletedUser, { name: row.username ?? row.userId })

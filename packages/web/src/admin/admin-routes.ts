@@ -225,8 +225,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
    * knowledge bases are not lost: they pass to the administrator who deleted it (sharing as it
    * was), one whose name the administrator has already renamed after the account
    * (transferKnowledgeBases; the audit entry lists them). Usage rows stay for the totals, under the
-   * account's and its keys' names (keepNamesForUsage), as the audit log keeps the name. An administrator cannot delete their own account (another one can), nor the
-   * last administrator.
+   * account's and its keys' names (keepNamesForUsage), as the audit log keeps the name. An
+   * administrator cannot delete their own account (another one can), nor the last administrator.
    */
   app.delete("/api/admin/users/:id", admin, async (request, reply) => {
     const { id } = request.params as { id: string };
