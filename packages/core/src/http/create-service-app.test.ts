@@ -435,6 +435,12 @@ describe("receiving a request", () => {
     // The client's failure, at debug: not a warning of the service's, nor a database gone.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lines.map((line) => JSON.parse(line)).filter((entry) => entry.level >= 40)).toEqual([]);
+    // Counted under the status it was answered, not as a response its client left.
+    const metrics = (await app.inject("/metrics")).body;
+    expect(metrics).toContain(
+      'hearth_http_requests_total{method="POST",route="/echo",status="408",service="search"} 1',
+    );
+    expect(metrics).not.toContain('status="499"');
   });
 
   it("times the receiving only: an answer streamed for longer than the request time is not cut", async () => {

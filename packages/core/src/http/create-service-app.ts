@@ -118,7 +118,27 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   const requestTimeoutMs = Math.round(
     (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
   );
+  const requests = new Counter({
+    name: "hearth_http_requests_total",
+    help: "HTTP requests answered, by route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [metrics],
+  });
+  const duration = new Histogram({
+    name: "hearth_http_request_duration_seconds",
+    help: "Time from request to the end of the response",
+    labelNames: ["method", "route"],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [metrics],
+  });
+  const record = (request: FastifyRequest, reply: FastifyReply, status: string) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    requests.inc({ method: request.method, route, status });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  };
   const receiving = new WeakMap<Socket, RequestOnConnection>();
+  // Replies whose request was answered on its socket (a 408): counted there, under that status.
+  const answeredOnSocket = new WeakSet<FastifyReply>();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? 8 * 1024 * 1024,
@@ -143,7 +163,17 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeoutMs / 4)),
     },
     clientErrorHandler: (error, socket) =>
-      answerUnreceived(error, socket, receiving.get(socket), formatError, requestTimeoutMs),
+      answerUnreceived(
+        error,
+        socket,
+        receiving.get(socket),
+        formatError,
+        requestTimeoutMs,
+        (latest, status) => {
+          answeredOnSocket.add(latest.reply);
+          record(latest.request, latest.reply, String(status));
+        },
+      ),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
@@ -153,24 +183,6 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     receiving.set(request.raw.socket, { request, reply });
   });
 
-  const requests = new Counter({
-    name: "hearth_http_requests_total",
-    help: "HTTP requests answered, by route and status",
-    labelNames: ["method", "route", "status"],
-    registers: [metrics],
-  });
-  const duration = new Histogram({
-    name: "hearth_http_request_duration_seconds",
-    help: "Time from request to the end of the response",
-    labelNames: ["method", "route"],
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [metrics],
-  });
-  const record = (request: FastifyRequest, reply: FastifyReply, status: string) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    requests.inc({ method: request.method, route, status });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-  };
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) failures.answered();
@@ -180,7 +192,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   // reaches onResponse: it is counted as nginx logs it, 499, and timed to when the client left.
   app.addHook("onRequest", async (request, reply) => {
     reply.raw.once("close", () => {
-      if (!reply.raw.writableEnded && !reply.raw.errored) record(request, reply, CLIENT_CLOSED_REQUEST);
+      if (!reply.raw.writableEnded && !reply.raw.errored && !answeredOnSocket.has(reply))
+        record(request, reply, CLIENT_CLOSED_REQUEST);
     });
   });
 
@@ -350,6 +363,8 @@ type RequestOnConnection = { request: FastifyRequest; reply: FastifyReply };
  * reads (431) or that is not HTTP (400 MALFORMED_REQUEST). A request whose headers had arrived is
  * answered in its route's format, another in Hearth's own; nothing is written over an answer begun,
  * or due to a request that had arrived whole (what failed is then the connection's next request).
+ * `answeredLatest` is told when the latest request was answered here, with its status: its reply
+ * never ends.
  */
 function answerUnreceived(
   error: ConnectionError,
@@ -357,16 +372,19 @@ function answerUnreceived(
   latest: RequestOnConnection | undefined,
   format: ErrorBodyFormatter,
   requestTimeoutMs: number,
+  answeredLatest: (latest: RequestOnConnection, status: number) => void,
 ): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const unanswered = latest && !latest.reply.raw.writableEnded ? latest : undefined;
   if (!unanswered || (!unanswered.reply.raw.headersSent && !unanswered.request.raw.complete)) {
     const failure = unreceivedError(error, unanswered !== undefined, requestTimeoutMs);
     const body = JSON.stringify(unanswered ? format(failure, unanswered.request) : defaultErrorBody(failure));
-    if (socket.writable)
+    if (socket.writable) {
       socket.write(
         `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
+      if (unanswered) answeredLatest(unanswered, failure.status);
+    }
   }
   socket.destroy(error);
 }
