@@ -396,7 +396,10 @@ describe("createServiceApp", () => {
 });
 
 describe("receiving a request", () => {
-  /** Sends `request` as it is on a new connection; resolves to what came back once the service closed it. */
+  /**
+   * Sends `request` as it is on a new connection; resolves, once the service closed it, to the first
+   * response that came back and how many did.
+   */
   async function exchange(app: { server: { address(): unknown } }, request: string) {
     const { port } = app.server.address() as AddressInfo;
     const socket = connect(port, "127.0.0.1");
@@ -408,8 +411,14 @@ describe("receiving a request", () => {
     const started = Date.now();
     socket.write(request);
     await new Promise((resolve) => socket.once("close", resolve));
-    const [head = "", body = ""] = answer.split("\r\n\r\n");
-    return { head, body: body ? JSON.parse(body) : undefined, ms: Date.now() - started };
+    const [first = "", ...later] = answer.split(/(?=HTTP\/1\.1 \d{3} )/);
+    const [head = "", body = ""] = first.split("\r\n\r\n");
+    return {
+      head,
+      body: body ? JSON.parse(body) : undefined,
+      responses: first ? 1 + later.length : 0,
+      ms: Date.now() - started,
+    };
   }
 
   it("answers a body promised and never sent with 408 REQUEST_TIMEOUT in the route's format, within its time, and closes the connection", async () => {
@@ -441,6 +450,18 @@ describe("receiving a request", () => {
       'hearth_http_requests_total{method="POST",route="/echo",status="408",service="search"} 1',
     );
     expect(metrics).not.toContain('status="499"');
+  });
+
+  it("answers a request refused before its body arrived once: a body then never sent closes the connection, with no second answer", async () => {
+    const { app } = build({ serviceToken: "s3cret-token-0123456789", requestTimeoutSeconds: 0.3 });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const refused = await exchange(
+      app,
+      "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{",
+    );
+    expect(refused.head).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    expect(refused.body.error.code).toBe("UNAUTHORIZED");
+    expect(refused.responses).toBe(1);
   });
 
   it("times the receiving only: an answer streamed for longer than the request time is not cut", async () => {

@@ -361,10 +361,11 @@ type RequestOnConnection = { request: FastifyRequest; reply: FastifyReply };
  * Answers a request Node could not receive (Fastify's clientErrorHandler) and closes its connection:
  * one still arriving when its time ran out (408 REQUEST_TIMEOUT), with headers larger than Node
  * reads (431) or that is not HTTP (400 MALFORMED_REQUEST). A request whose headers had arrived is
- * answered in its route's format, another in Hearth's own; nothing is written over an answer begun,
- * or due to a request that had arrived whole (what failed is then the connection's next request).
- * `answeredLatest` is told when the latest request was answered here, with its status: its reply
- * never ends.
+ * answered in its route's format, another in Hearth's own. Nothing is written over an answer begun
+ * (one given before the body arrived, a request refused on its headers: 401, 413, has had its
+ * answer), or while the latest request, arrived whole, is still being answered (what failed is then
+ * the connection's next request). `answeredLatest` is told when the latest request was answered
+ * here, with its status: its reply never ends.
  */
 function answerUnreceived(
   error: ConnectionError,
@@ -375,16 +376,19 @@ function answerUnreceived(
   answeredLatest: (latest: RequestOnConnection, status: number) => void,
 ): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const unanswered = latest && !latest.reply.raw.writableEnded ? latest : undefined;
-  if (!unanswered || (!unanswered.reply.raw.headersSent && !unanswered.request.raw.complete)) {
-    const failure = unreceivedError(error, unanswered !== undefined, requestTimeoutMs);
-    const body = JSON.stringify(unanswered ? format(failure, unanswered.request) : defaultErrorBody(failure));
-    if (socket.writable) {
-      socket.write(
-        `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      if (unanswered) answeredLatest(unanswered, failure.status);
-    }
+  const receivingBody = latest && !latest.request.raw.complete ? latest : undefined;
+  const answerable = receivingBody
+    ? !receivingBody.reply.raw.headersSent
+    : latest === undefined || latest.reply.raw.writableEnded;
+  if (answerable && socket.writable) {
+    const failure = unreceivedError(error, receivingBody !== undefined, requestTimeoutMs);
+    const body = JSON.stringify(
+      receivingBody ? format(failure, receivingBody.request) : defaultErrorBody(failure),
+    );
+    socket.write(
+      `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    if (receivingBody) answeredLatest(receivingBody, failure.status);
   }
   socket.destroy(error);
 }
