@@ -177,24 +177,21 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
 
-  // First of the hooks, so that a request refused by the next ones is known too: what a failure to
-  // receive the rest of its body answers.
+  // First of the hooks, so that a request refused by the next ones is known too: to what a failure
+  // to receive the rest of its body answers, and to the count of responses left.
   app.addHook("onRequest", async (request, reply) => {
     receiving.set(request.raw.socket, { request, reply });
-  });
-
-  app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) failures.answered();
-    record(request, reply, String(reply.statusCode));
-  });
-  // A response its client left before it ended (a stopped stream: often the longest answers) never
-  // reaches onResponse: it is counted as nginx logs it, 499, and timed to when the client left.
-  app.addHook("onRequest", async (request, reply) => {
+    // A response its client left before it ended (a stopped stream: often the longest answers) never
+    // reaches onResponse: it is counted as nginx logs it, 499, and timed to when the client left.
     reply.raw.once("close", () => {
       if (!reply.raw.writableEnded && !reply.raw.errored && !answeredOnSocket.has(reply))
         record(request, reply, CLIENT_CLOSED_REQUEST);
     });
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    if (reply.statusCode < 500 && !HEALTH_CHECKS.includes(route)) failures.answered();
+    record(request, reply, String(reply.statusCode));
   });
 
   // JSON bodies must be valid UTF-8: JSON.parse would silently turn bad bytes into U+FFFD.
