@@ -1,3 +1,4 @@
+import { maxHeaderSize } from "node:http";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { Readable, Writable } from "node:stream";
 import { deflateSync, gzipSync } from "node:zlib";
@@ -484,6 +485,20 @@ describe("receiving a request", () => {
       body: "{}",
     });
     expect(await response.text()).toBe("1\n2\n3\n4\n");
+  });
+
+  it("answers headers larger than Node reads with 431 MALFORMED_REQUEST, naming the size it reads", async () => {
+    const { app } = build();
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const oversized = await exchange(
+      app,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ${"x".repeat(maxHeaderSize)}\r\n\r\n`,
+    );
+    expect(oversized.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(oversized.body.error).toEqual({
+      code: "MALFORMED_REQUEST",
+      message: `The request's headers are larger than the service reads (${maxHeaderSize / 1024} KiB, Node's --max-http-header-size)`,
+    });
   });
 
   it("answers what is not HTTP with 400 MALFORMED_REQUEST, in Hearth's format, no route being known", async () => {

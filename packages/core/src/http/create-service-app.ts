@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
-import { type IncomingMessage, STATUS_CODES } from "node:http";
+import { type IncomingMessage, maxHeaderSize, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, {
   type ConnectionError,
@@ -407,7 +407,7 @@ function unreceivedError(
   if (error.code === "HPE_HEADER_OVERFLOW")
     return new HearthErrorClass(
       "MALFORMED_REQUEST",
-      "The request's headers are larger than the service reads (16 KiB, Node's --max-http-header-size)",
+      `The request's headers are larger than the service reads (${Number((maxHeaderSize / 1024).toFixed(1))} KiB, Node's --max-http-header-size)`,
       { status: 431 },
     );
   return new HearthErrorClass("MALFORMED_REQUEST", `The request is not valid HTTP (${error.code})`);
