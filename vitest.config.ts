@@ -25,7 +25,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: true,
-    maxWorkers: 2,
+    // Three on CI's 2 cores: the suite leaves the CPUs idle about half its time (tests wait on
+    // browsers, timers and sockets), and a third worker cut its time from 554 s to 482 s.
+    maxWorkers: 3,
     // What a test stubs goes back after it, so that no later file in the worker sees it.
     unstubEnvs: true,
     unstubGlobals: true,
