@@ -26,7 +26,8 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: true,
     // Three on CI's 2 cores: the suite leaves the CPUs idle about half its time (tests wait on
-    // browsers, timers and sockets), and a third worker cut its time from 554 s to 482 s.
+    // browsers, timers and sockets): with a third worker a full run took 482 and 523 s, against
+    // 554 s with two on the same machine.
     maxWorkers: 3,
     // What a test stubs goes back after it, so that no later file in the worker sees it.
     unstubEnvs: true,
