@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeKnowledge, startFakeKnowledgeAndSearch } from "../../test/support/fake-knowledge-search.js";
-import { type FakeModelService, startFakeModelService } from "../../test/support/fake-model-service.js";
-import { parseSse, type Session, signUp } from "../../test/support/web-client.js";
-import { dialects, startWeb, type WebHarness } from "../../test/support/web-harness.js";
+import { describe, expect, it } from "vitest";
+import { useConversationStand } from "../../test/support/conversation-stand.js";
+import { parseSse, type Session } from "../../test/support/web-client.js";
+import { dialects } from "../../test/support/web-harness.js";
 
 /**
  * The knowledge bases chosen for a conversation are kept with it, so that it opens with them on
@@ -11,30 +10,7 @@ import { dialects, startWeb, type WebHarness } from "../../test/support/web-harn
  * not given back.
  */
 describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialect) => {
-  let model: FakeModelService;
-  let services: FakeKnowledge;
-  let web: WebHarness;
-  let url: string;
-  let alice: Session;
-  let bob: Session;
-
-  beforeAll(async () => {
-    model = await startFakeModelService({ models: ["tiny-story"] });
-    services = await startFakeKnowledgeAndSearch();
-    web = await startWeb(
-      { modelUrl: model.url, knowledgeUrl: services.url, searchUrl: services.url },
-      {},
-      dialect,
-    );
-    url = await web.app.listen({ host: "127.0.0.1", port: 0 });
-    alice = await signUp(web.app, "alice");
-    bob = await signUp(web.app, "bob");
-  });
-  afterAll(async () => {
-    await web?.close();
-    await services?.close();
-    await model?.close();
-  });
+  const stand = useConversationStand(dialect, { knowledgeAndSearch: true });
 
   const inject = (
     session: Session,
@@ -42,7 +18,7 @@ describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialec
     path: string,
     payload?: unknown,
   ) =>
-    web.app.inject({
+    stand.web.app.inject({
       method,
       url: path,
       headers: session.headers,
@@ -69,7 +45,7 @@ describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialec
     path: "messages" | "regenerate",
     payload: Record<string, unknown>,
   ) => {
-    const response = await fetch(`${url}/api/conversations/${id}/${path}`, {
+    const response = await fetch(`${stand.url}/api/conversations/${id}/${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...session.headers },
       body: JSON.stringify({
@@ -83,55 +59,57 @@ describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialec
   };
 
   it("keeps the bases sent with a turn, and those ticked before one, for the conversation opened again", async () => {
-    const handbook = await base(alice, "handbook");
-    const policies = await base(alice, "policies");
-    const id = await conversation(alice);
-    expect(await chosen(alice, id)).toBeNull();
+    const handbook = await base(stand.alice, "handbook");
+    const policies = await base(stand.alice, "policies");
+    const id = await conversation(stand.alice);
+    expect(await chosen(stand.alice, id)).toBeNull();
 
-    await turn(alice, id, "messages", { knowledgeBaseIds: [handbook, policies] });
-    expect(await chosen(alice, id)).toEqual([handbook, policies]);
+    await turn(stand.alice, id, "messages", { knowledgeBaseIds: [handbook, policies] });
+    expect(await chosen(stand.alice, id)).toEqual([handbook, policies]);
     // A turn sent without the field (an API client's) leaves the choice as it was.
-    await turn(alice, id, "messages", {});
-    expect(await chosen(alice, id)).toEqual([handbook, policies]);
-    await turn(alice, id, "regenerate", { knowledgeBaseIds: [policies] });
-    expect(await chosen(alice, id)).toEqual([policies]);
+    await turn(stand.alice, id, "messages", {});
+    expect(await chosen(stand.alice, id)).toEqual([handbook, policies]);
+    await turn(stand.alice, id, "regenerate", { knowledgeBaseIds: [policies] });
+    expect(await chosen(stand.alice, id)).toEqual([policies]);
 
     // Ticked in the picker before the next turn: kept as well, without moving the chat up the list.
-    const before = (await inject(alice, "GET", `/api/conversations/${id}`)).json() as { updatedAt: string };
-    const patched = await inject(alice, "PATCH", `/api/conversations/${id}`, {
+    const before = (await inject(stand.alice, "GET", `/api/conversations/${id}`)).json() as {
+      updatedAt: string;
+    };
+    const patched = await inject(stand.alice, "PATCH", `/api/conversations/${id}`, {
       chosenKnowledgeBaseIds: [handbook],
     });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ chosenKnowledgeBaseIds: [handbook], updatedAt: before.updatedAt });
-    expect(await chosen(alice, id)).toEqual([handbook]);
+    expect(await chosen(stand.alice, id)).toEqual([handbook]);
     // Unticked: none, which is not "never chosen".
-    await inject(alice, "PATCH", `/api/conversations/${id}`, { chosenKnowledgeBaseIds: [] });
-    expect(await chosen(alice, id)).toEqual([]);
+    await inject(stand.alice, "PATCH", `/api/conversations/${id}`, { chosenKnowledgeBaseIds: [] });
+    expect(await chosen(stand.alice, id)).toEqual([]);
 
     // A branch keeps its source's choice.
-    await inject(alice, "PATCH", `/api/conversations/${id}`, { chosenKnowledgeBaseIds: [policies] });
-    const branched = await inject(alice, "POST", `/api/conversations/${id}/branch`, { seq: 1 });
+    await inject(stand.alice, "PATCH", `/api/conversations/${id}`, { chosenKnowledgeBaseIds: [policies] });
+    const branched = await inject(stand.alice, "POST", `/api/conversations/${id}/branch`, { seq: 1 });
     expect(branched.statusCode, branched.body).toBe(201);
-    expect(await chosen(alice, (branched.json() as { id: string }).id)).toEqual([policies]);
+    expect(await chosen(stand.alice, (branched.json() as { id: string }).id)).toEqual([policies]);
   });
 
   it("does not give back a base its user can no longer read, nor keep one they never could", async () => {
-    const shared = await base(alice, "everyone", "public");
-    const secret = await base(alice, "board");
-    const id = await conversation(bob, { chosenKnowledgeBaseIds: [secret, shared] });
-    expect(await chosen(bob, id)).toEqual([shared]);
-    await turn(bob, id, "messages", { knowledgeBaseIds: [shared, secret] });
-    expect(await chosen(bob, id)).toEqual([shared]);
-    const patched = await inject(bob, "PATCH", `/api/conversations/${id}`, {
+    const shared = await base(stand.alice, "everyone", "public");
+    const secret = await base(stand.alice, "board");
+    const id = await conversation(stand.bob, { chosenKnowledgeBaseIds: [secret, shared] });
+    expect(await chosen(stand.bob, id)).toEqual([shared]);
+    await turn(stand.bob, id, "messages", { knowledgeBaseIds: [shared, secret] });
+    expect(await chosen(stand.bob, id)).toEqual([shared]);
+    const patched = await inject(stand.bob, "PATCH", `/api/conversations/${id}`, {
       chosenKnowledgeBaseIds: [secret, shared, "no-such-base"],
     });
     expect(patched.json()).toMatchObject({ chosenKnowledgeBaseIds: [shared] });
 
-    // No longer shared with bob: his conversation no longer names it.
-    const unshared = await inject(alice, "PUT", `/api/knowledge-bases/${shared}/access`, {
+    // No longer shared with stand.bob: his conversation no longer names it.
+    const unshared = await inject(stand.alice, "PUT", `/api/knowledge-bases/${shared}/access`, {
       visibility: "private",
     });
     expect(unshared.statusCode, unshared.body).toBe(200);
-    expect(await chosen(bob, id)).toEqual([]);
+    expect(await chosen(stand.bob, id)).toEqual([]);
   });
 });
