@@ -120,13 +120,17 @@ export class ModelMetrics {
       this.cache,
       this.tokens,
     ];
-    for (const metric of perAnswer)
+    for (const metric of perAnswer) {
+      // A histogram's series has a value per bucket (told apart by `le`), its sum and its count:
+      // each series is dropped once.
+      const series = new Map<string, Partial<Record<string, string | number>>>();
       for (const { labels } of (await metric.get()).values) {
         if (labels.model !== model) continue;
-        // Each of a histogram's buckets is a value of its series, told apart by `le`.
-        const { le: _bucket, ...series } = labels;
-        metric.remove(series);
+        const { le: _bucket, ...ofSeries } = labels;
+        series.set(JSON.stringify(ofSeries), ofSeries);
       }
+      for (const labels of series.values()) metric.remove(labels);
+    }
   }
 }
 
