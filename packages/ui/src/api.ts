@@ -35,7 +35,7 @@ export type StreamPart =
   | { type: "text-delta"; text: string }
   | { type: "reasoning-delta"; text: string }
   | { type: "finish"; finishReason: string; cached: boolean }
-  | { type: "error"; code: string; message: string }
+  | { type: "error"; code: string; message: string; details?: Record<string, unknown> }
   | { type: "message-start"; messageId: string; conversationId: string }
   | { type: "sources"; citations: Citation[]; searchQueries: string[] }
   | ({ type: "warning" } & GroundingWarning);

@@ -95,6 +95,11 @@ export interface ChatMessage {
   error?: string | null;
   /** The error's stable code, when the service gave one (shown in the reader's language; stored too). */
   errorCode?: string | null;
+  /**
+   * The error's details, as the stream's error part gave them (a used-up quota's reset, a prompt
+   * too long for the token limit): not stored, so an answer read again is told by its code alone.
+   */
+  errorDetails?: Record<string, unknown>;
   /** The model that wrote the answer (shown with it). */
   model?: string | null;
   /** Why the model ended the answer, as it said: "length" when cut off at the length limit. */
@@ -154,6 +159,7 @@ export function applyPart(message: ChatMessage, part: StreamPart): ChatMessage {
         status: message.content ? "interrupted" : "error",
         error: part.message,
         errorCode: part.code,
+        errorDetails: part.details,
         queuePosition: undefined,
       };
     default:
@@ -299,7 +305,7 @@ function MessageViewOf(props: {
       : undefined;
   /** Why an answer failed, in the reader's language where the code is known. */
   const reason = (failed: ChatMessage) =>
-    answerFailureText(t, failed.errorCode ?? undefined, failed.error ?? "");
+    answerFailureText(t, failed.errorCode ?? undefined, failed.error ?? "", failed.errorDetails);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const { field: editBox, editButton } = useEditFocus<HTMLTextAreaElement>(editing);
@@ -1582,6 +1588,7 @@ export function ChatView(props: {
           finishReason: null,
           error: null,
           errorCode: null,
+          errorDetails: undefined,
           cached: undefined,
           model: continued.model ?? props.model,
         }
@@ -1688,7 +1695,8 @@ export function ChatView(props: {
       if (broken) showStored(conversationId, mine);
       /** Why an answer that changed nothing ended, for the notices below. */
       const reason =
-        answerFailureText(t, written.errorCode ?? undefined, written.error ?? "") || t.interrupted;
+        answerFailureText(t, written.errorCode ?? undefined, written.error ?? "", written.errorDetails) ||
+        t.interrupted;
       if (unchanged && written.status !== "stopped" && generation.current === mine)
         setNotice(fill(t.continueFailedKept, { reason }));
       if (kept && generation.current === mine) {

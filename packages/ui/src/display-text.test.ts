@@ -590,6 +590,19 @@ describe("a used-up quota", () => {
       "消息超出了你的 token 限额所允许的长度，请缩短后再发送。",
     );
   });
+
+  it("tells an answer refused in its stream the same, by the details of the stream's error part", () => {
+    // A conversation's turn refused after its stream began: the error part's details, not its code alone.
+    const details = { reason: "prompt-too-long", resetAt: new Date(Date.now() + 60_000).toISOString() };
+    expect(answerFailureText(en, "QUOTA_EXCEEDED", "The prompt alone ...; shorten it", details)).toBe(
+      "Your message is longer than your token limit allows; shorten it.",
+    );
+    expect(answerFailureText(zh, "QUOTA_EXCEEDED", "", { resetAt: details.resetAt })).toMatch(
+      /^额度已用完，将于.+重置。$/,
+    );
+    // A stored answer keeps no details: its code alone.
+    expect(answerFailureText(en, "QUOTA_EXCEEDED", "")).toBe(en.errorCodes.QUOTA_EXCEEDED);
+  });
 });
 
 describe("model changelogs in the reader's language", () => {

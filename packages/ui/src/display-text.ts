@@ -155,12 +155,18 @@ function issueRule(t: Messages, issue: RequestIssue): string | undefined {
 }
 
 /**
- * Why an answer failed (its stored code and message, which keep no details): a service that did
- * not answer is the model service, the one an answer needs (search and knowledge failing cost a
- * warning, not the answer).
+ * Why an answer failed: its code and message, and the details its stream's error part gave (a
+ * used-up quota's reset, a prompt too long for the token limit), which the stored answer does not
+ * keep. A service that did not answer is the model service, unless the details name another: the
+ * one an answer needs (search and knowledge failing cost a warning, not the answer).
  */
-export function answerFailureText(t: Messages, code: string | undefined, message: string): string {
-  return errorText(t, code, message, { service: "model" });
+export function answerFailureText(
+  t: Messages,
+  code: string | undefined,
+  message: string,
+  details?: Record<string, unknown>,
+): string {
+  return errorText(t, code, message, { service: "model", ...details });
 }
 
 /**

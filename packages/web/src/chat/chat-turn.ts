@@ -285,7 +285,14 @@ export async function runChatTurn(
       // A continued answer that fails keeps its text: interrupted, not failed.
       status = before.content + content ? "interrupted" : "error";
       error = { code: failure.code, message: failure.message };
-      await stream.send({ type: "error", code: failure.code, message: failure.message });
+      // With its details, as the error's JSON answer has them: a used-up quota says when it resets,
+      // or that the prompt alone is past the limit (reason "prompt-too-long"), so the page says so.
+      await stream.send({
+        type: "error",
+        code: failure.code,
+        message: failure.message,
+        ...(failure.details ? { details: failure.details } : {}),
+      });
     }
   } finally {
     try {

@@ -164,6 +164,35 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     expect(await tokensOf("jo")).toBe(0);
   });
 
+  it("says in a conversation's stream that the prompt alone is too long, with the error's details", async () => {
+    const noor = await member("noor");
+    const conversation = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations",
+      headers: noor.headers,
+      payload: {},
+    });
+    const id = (conversation.json() as { id: string }).id;
+    const response = await fetch(`${url}/api/conversations/${id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...noor.headers },
+      body: JSON.stringify({
+        model: "tiny-story",
+        content: "tell me a long story about the sea and its ships ".repeat(3),
+      }),
+    });
+    // Refused once the turn was taken (the stream began): the error part carries what the JSON
+    // answer of /v1 does, so the chat says to shorten the message rather than that the quota is used up.
+    const parts = parseSse(await response.text());
+    expect(parts[0]).toMatchObject({ type: "message-start" });
+    expect(parts.at(-1)).toMatchObject({
+      type: "error",
+      code: "QUOTA_EXCEEDED",
+      details: { reason: "prompt-too-long", window: "minute", resetAt: expect.any(String) },
+    });
+    expect(await tokensOf("noor")).toBe(0);
+  });
+
   it("sends no day's allowance as max_tokens to a model whose context is unknown", async () => {
     // The stand-in reports no context, as an OpenAI-compatible upstream does: a max_tokens of the
     // 200,000 tokens a day leaves would be past most models' context, refused by the runtime or OpenAI.
