@@ -178,7 +178,9 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     const lists = page.getByTestId("word-list-files");
     await expect
       .poll(() => lists.textContent())
-      .toContain(`leaks (${leaks}) — flag: only counts them; words: 2`);
+      .toContain(`leaks (${leaks}) — Flag (flag): only counts them; words: 2`);
+    // The action in words, and as the config file spells it (code), to find the list there.
+    expect(await lists.locator("code").allTextContents()).toContain("flag");
     expect(await lists.textContent()).not.toContain("project-x");
     expect(await lists.locator("input, textarea").count()).toBe(0);
   });

@@ -23,6 +23,8 @@ import {
   type PullStep,
   providerOutcomeText,
   serviceReadinessText,
+  type WordListFile,
+  wordListText,
 } from "./display-text.js";
 import {
   cancelOnEscape,
@@ -991,24 +993,6 @@ interface Settings {
   wordListFiles: WordListFile[];
 }
 
-interface WordListFile {
-  id: string;
-  file: string;
-  action: "block" | "drop" | "mask" | "flag" | "allow";
-  words: number;
-  /** A message holding one of its words is refused. */
-  input: boolean;
-  /** Its words are masked in answers. */
-  output: boolean;
-}
-
-/** What a config file's word list does in chat, as its input and output flags say. */
-function wordListEffect(t: Messages, list: WordListFile): string {
-  if (list.input) return t.wordListEffects.refusesAndMasks;
-  if (list.output) return t.wordListEffects.masks;
-  return list.action === "allow" ? t.wordListEffects.allows : t.wordListEffects.counts;
-}
-
 /** The non-empty lines of a text box, trimmed (one word a line). */
 function lines(text: string): string[] {
   return text
@@ -1159,17 +1143,16 @@ function SiteSettings() {
           <legend>{t.wordListFiles}</legend>
           <p className="muted">{t.wordListFilesHint}</p>
           <ul>
-            {settings.wordListFiles.map((list) => (
-              <li key={list.id} className="breakable">
-                {fill(t.wordListFile, {
-                  id: list.id,
-                  file: list.file,
-                  action: list.action,
-                  n: numberText(t, list.words),
-                  effect: wordListEffect(t, list),
-                })}
-              </li>
-            ))}
+            {settings.wordListFiles.map((list) => {
+              const { before, after } = wordListText(t, list);
+              return (
+                <li key={list.id} className="breakable">
+                  {before}
+                  <code>{list.action}</code>
+                  {after}
+                </li>
+              );
+            })}
           </ul>
         </fieldset>
       )}

@@ -16,6 +16,7 @@ import {
   pullStepText,
   quotaResetText,
   serviceReadinessText,
+  wordListText,
 } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
 
@@ -872,5 +873,34 @@ describe("a document's status in the reader's language", () => {
       progress: { phase: "indexing" as const, done: 1, total: 4 },
     };
     expect(documentStatusText(en, writing)).toEqual({ stage: "Indexing", note: undefined, failed: false });
+  });
+});
+
+describe("the config file's word lists in Settings", () => {
+  const list = {
+    id: "leaks",
+    file: "/etc/hearth/leaks.txt",
+    action: "mask" as const,
+    words: 1200,
+    input: false,
+    output: true,
+  };
+
+  it("says a list's action in the reader's language, its keyword kept apart to be shown as code", () => {
+    expect(wordListText(zh, list)).toEqual({
+      before: "leaks（/etc/hearth/leaks.txt）— 屏蔽（",
+      after: "）：在回答中屏蔽；词数：1,200",
+    });
+    expect(wordListText(en, { ...list, action: "block", input: true })).toEqual({
+      before: "leaks (/etc/hearth/leaks.txt) — Refuse (",
+      after: "): refuses messages that hold them and masks them in answers; words: 1,200",
+    });
+  });
+
+  it("has every action in both languages, none as its bare keyword in Chinese", () => {
+    const actions = ["block", "drop", "mask", "flag", "allow"] as const;
+    for (const t of [en, zh]) expect(actions.filter((action) => !t.wordListActions[action])).toEqual([]);
+    expect(actions.filter((action) => zh.wordListActions[action] === action)).toEqual([]);
+    expect(Object.keys(zh.wordListActions).sort()).toEqual(Object.keys(en.wordListActions).sort());
   });
 });

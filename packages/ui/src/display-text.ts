@@ -389,6 +389,42 @@ export function providerOutcomeText(
   };
 }
 
+/** One of the config file's word lists (web.filter.lists), as the settings answer shows it: never its words. */
+export interface WordListFile {
+  id: string;
+  file: string;
+  action: "block" | "drop" | "mask" | "flag" | "allow";
+  words: number;
+  /** A message holding one of its words is refused. */
+  input: boolean;
+  /** Its words are masked in answers. */
+  output: boolean;
+}
+
+/**
+ * A config file's word list in the reader's language: its action in words, then what it does in
+ * chat, as its input and output flags say. The action's keyword, as the config file spells it,
+ * goes between `before` and `after` (the page shows it as code), so an operator finds the list there.
+ */
+export function wordListText(t: Messages, list: WordListFile): { before: string; after: string } {
+  const effect = list.input
+    ? t.wordListEffects.refusesAndMasks
+    : list.output
+      ? t.wordListEffects.masks
+      : list.action === "allow"
+        ? t.wordListEffects.allows
+        : t.wordListEffects.counts;
+  const values = {
+    id: list.id,
+    file: list.file,
+    action: t.wordListActions[list.action],
+    n: numberText(t, list.words),
+    effect,
+  };
+  const [before = "", after = ""] = t.wordListFile.split("{keyword}");
+  return { before: fill(before, values), after: fill(after, values) };
+}
+
 /** A count as the reader's language writes it (thousands grouped: 2,363). */
 export function numberText(t: Messages, value: number): string {
   return new Intl.NumberFormat(t.dateLocale).format(value);

@@ -426,8 +426,19 @@ const en = {
   wordListFiles: "Word lists from the config file",
   wordListFilesHint:
     "Set in web.filter.lists of the config file (change them there), and read again when a file changes; they apply where the switches below say.",
-  /** One of the config file's word lists: its id, file, action, word count and what it does. */
-  wordListFile: "{id} ({file}) — {action}: {effect}; words: {n}",
+  /**
+   * One of the config file's word lists: its id, file, action (in words, then as the config file
+   * spells it: `keyword`, shown as code), word count and what it does.
+   */
+  wordListFile: "{id} ({file}) — {action} ({keyword}): {effect}; words: {n}",
+  /** A word list's action (web.filter.lists[].action), by its keyword in the config file. */
+  wordListActions: {
+    block: "Refuse",
+    drop: "Drop",
+    mask: "Mask",
+    flag: "Flag",
+    allow: "Allow",
+  },
   wordListEffects: {
     refusesAndMasks: "refuses messages that hold them and masks them in answers",
     masks: "masks them in answers",
@@ -1724,7 +1735,14 @@ const zhCN: Messages = {
   wordListFiles: "配置文件中的词表",
   wordListFilesHint:
     "在配置文件的 web.filter.lists 中设置（请在那里修改），文件变化时会重新读取；按下方开关生效。",
-  wordListFile: "{id}（{file}）— {action}：{effect}；词数：{n}",
+  wordListFile: "{id}（{file}）— {action}（{keyword}）：{effect}；词数：{n}",
+  wordListActions: {
+    block: "拒绝",
+    drop: "丢弃",
+    mask: "屏蔽",
+    flag: "标记",
+    allow: "放行",
+  },
   wordListEffects: {
     refusesAndMasks: "拒绝含有这些词的消息，并在回答中屏蔽",
     masks: "在回答中屏蔽",
