@@ -235,6 +235,50 @@ describe.skipIf(!hasChromium)("the admin pages after review, in the browser", ()
     expect(await cells(1, "staff")).toMatchObject({ Requests: "1", "Cost units": "1" });
   });
 
+  it("tells a message too long for the token limit to be shortened, when the chat refuses it mid-turn", async () => {
+    // A group whose token limit a long message alone reaches: the turn is taken (its stream begins),
+    // then refused before the model is asked, with the refusal's details in the stream's error part.
+    const writers = (
+      (
+        await web.app.inject({
+          method: "POST",
+          url: "/api/admin/groups",
+          headers: root.headers,
+          payload: { name: "writers" },
+        })
+      ).json() as { id: string }
+    ).id;
+    await web.app.inject({
+      method: "PUT",
+      url: "/api/admin/models/tiny-story/access",
+      headers: root.headers,
+      payload: { groupIds: [groupId, writers] },
+    });
+    const limits = (await settingsNow()).groupLimits;
+    await patchSettings({ groupLimits: { ...limits, [writers]: { tokensPerMinute: 10 } } });
+    const zh = await stand.browser({ locale: "zh-CN", width: 1280 });
+    await signUpInUi(zh.page, url, "wordy");
+    const wordy = await web.db
+      .selectFrom("users")
+      .select("id")
+      .where("username", "=", "wordy")
+      .executeTakeFirstOrThrow();
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${writers}/members`,
+      headers: root.headers,
+      payload: { userIds: [wordy.id] },
+    });
+    await zh.page.reload();
+    await zh.page
+      .locator("#message-input")
+      .fill("tell me a long story about the sea and its ships ".repeat(3));
+    await zh.page.getByRole("button", { name: "发送", exact: true }).click();
+    await expect
+      .poll(() => zh.page.locator(".messages").textContent())
+      .toContain("消息超出了你的 token 限额所允许的长度，请缩短后再发送。");
+  });
+
   it("asks before an administrator makes their own account a user, then takes them to the chat", async () => {
     // Another administrator: the last one may not step down.
     const other = await signUp(web.app, "deputy");
