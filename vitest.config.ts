@@ -29,6 +29,10 @@ export default defineConfig({
     // browsers, timers and sockets): with a third worker a full run took 482 and 523 s, against
     // 554 s with two on the same machine.
     maxWorkers: 3,
+    // The `hearth` command speaks English to tests (and to the commands they start) even on a
+    // machine whose locale is Chinese: tests match its English lines. Its Chinese is tested with
+    // HEARTH_LANG or LANG given (test/cli/cli-language.test.ts).
+    env: { HEARTH_LANG: "en" },
     // What a test stubs goes back after it, so that no later file in the worker sees it.
     unstubEnvs: true,
     unstubGlobals: true,

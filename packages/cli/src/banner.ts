@@ -1,4 +1,5 @@
 import { networkInterfaces } from "node:os";
+import { type Messages, messages } from "./messages/index.js";
 
 /** Hosts that mean every interface of this machine. */
 const ALL_INTERFACES = new Set(["0.0.0.0", "::"]);
@@ -15,8 +16,13 @@ export function lanAddress(): string | undefined {
  * Where a user opens a service that listens on `host`: its URL, or, bound to every interface,
  * localhost with "(all interfaces)" and the address other machines of the network use.
  */
-export function displayAddress(url: string, host: string, lan = lanAddress()): string {
+export function displayAddress(
+  url: string,
+  host: string,
+  lan = lanAddress(),
+  m: Messages = messages(),
+): string {
   if (!ALL_INTERFACES.has(host)) return url;
   const { port } = new URL(url);
-  return `http://localhost:${port} (all interfaces${lan ? `; from another machine: http://${lan}:${port}` : ""})`;
+  return m.allInterfaces(port, lan);
 }

@@ -9,12 +9,14 @@ import { modelsCommand } from "./commands/models.js";
 import { serveCommand } from "./commands/serve.js";
 import { upCommand } from "./commands/up.js";
 import { usersCommand } from "./commands/users.js";
+import { localizeCommands } from "./help-language.js";
+import { cliLocale, messages } from "./messages/index.js";
+
+const m = messages();
 
 const program = new Command("hearth")
-  .description(
-    "Hearth: a private ChatGPT for your team — chat UI, models, web search and a knowledge base, on your machines.",
-  )
-  .version("0.1.0")
+  .description(m.programDescription)
+  .version("0.1.0", undefined, m.versionOptionDescription)
   .showHelpAfterError()
   .addCommand(upCommand())
   .addCommand(serveCommand())
@@ -25,12 +27,16 @@ const program = new Command("hearth")
   .addCommand(configCommand())
   .addCommand(backupCommand())
   .addCommand(restoreCommand());
+if (cliLocale() !== "en") localizeCommands(program, m);
 
 try {
   await program.parseAsync(process.argv);
   process.exit(process.exitCode ?? 0);
 } catch (error) {
   // Start-up failures are one line, `CODE: message`, and a non-zero exit (docs/errors.md).
-  console.error(isHearthError(error) ? error.toLine() : `INTERNAL_ERROR: ${(error as Error).stack ?? error}`);
+  // In another language than English, the line names where its code is explained (docs/zh/errors.md).
+  console.error(
+    m.errorLine(isHearthError(error) ? error.toLine() : `INTERNAL_ERROR: ${(error as Error).stack ?? error}`),
+  );
   process.exit(1);
 }

@@ -21,6 +21,7 @@ import {
 import { ELASTICSEARCH_INDEX, missingDocumentFiles } from "@hearth/knowledge";
 import { registryDirFor } from "@hearth/model";
 import { Command } from "commander";
+import { errorLine, type Messages, messages } from "../messages/index.js";
 import { formatBytes, type Progress, progressPrinter } from "../progress.js";
 import { schemaInspections } from "./schema-inspections.js";
 
@@ -41,23 +42,15 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /** `hearth backup [destination]`: a consistent online snapshot of the data directory and the config. */
 export function backupCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const m = messages();
   return new Command("backup")
-    .description(
-      "snapshot the data directory (databases, indexes, model manifests) and the config, while Hearth runs",
-    )
-    .argument("[destination]", "new directory for the backup (default: <dataDir>/backups/hearth-<time>)")
-    .option(
-      "--include-models",
-      "also copy model weights (.gguf files and registry blobs; large, they can be pulled again)",
-      false,
-    )
-    .option(
-      "--keep <count>",
-      "after the backup, delete the oldest hearth-<time> backups beside it so that <count> remain (nothing else is deleted)",
-    )
+    .description(m.backupDescription)
+    .argument("[destination]", m.backupDestination)
+    .option("--include-models", m.backupIncludeModels, false)
+    .option("--keep <count>", m.backupKeep)
     .action(async (destination: string | undefined, flags: { includeModels: boolean; keep?: string }) =>
       reportErrors(async () => {
-        const keep = flags.keep === undefined ? undefined : backupsToKeep(flags.keep, destination);
+        const keep = flags.keep === undefined ? undefined : backupsToKeep(flags.keep, destination, m);
         const config = loadConfig(options.config);
         const target = destination ?? join(defaultBackupsDir(config.dataDir), backupFolderName(new Date()));
         const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
@@ -77,20 +70,20 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
             includeModelWeights: flags.includeModels,
             modelRegistryDir: registryDir,
             ...(config.configFile ? { configFile: config.configFile } : {}),
-            notInBackup: storedOutsideDataDir(config),
+            notInBackup: storedOutsideDataDir(config, m),
             // Every document's file that the copied knowledge.db names is in the backup.
             missingFiles: missingDocumentFiles,
             onNote: (note) => {
               progress.end();
-              stderr.write(`note: ${note}\n`);
+              stderr.write(`${m.note(note)}\n`);
             },
-            onProgress: (step) => progress(backupStep(step)),
+            onProgress: (step) => progress(backupStep(step, m)),
             signal: controller.signal,
           });
         } catch (error) {
           progress.end();
           if (!controller.signal.aborted) throw error;
-          stderr.write("backup cancelled; nothing was written\n");
+          stderr.write(`${m.backupCancelled}\n`);
           process.exitCode = SIGNAL_EXIT[String(controller.signal.reason)] ?? 130;
           return;
         } finally {
@@ -100,34 +93,30 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
         progress.end();
         const bytes = manifest.entries.reduce((sum, entry) => sum + entry.size, 0);
         const databases = manifest.entries.filter((entry) => entry.kind === "sqlite").length;
-        write(`backup written to ${manifest.destination}`);
-        write(
-          `${manifest.entries.length} files (${databases} databases), ${formatBytes(bytes, "binary")}, checksums in manifest.json`,
-        );
-        if (manifest.entries.some((entry) => entry.kind === "registry"))
-          write(`model registry (tags, versions, rollback history) backed up from ${registryDir}`);
+        write(m.backupWritten(manifest.destination));
+        write(m.backupSummary(manifest.entries.length, databases, formatBytes(bytes, "binary")));
+        if (manifest.entries.some((entry) => entry.kind === "registry")) write(m.backupRegistry(registryDir));
         const outside = !isInside(config.model.modelsDir, config.dataDir);
         if (flags.includeModels && outside)
-          write(
-            `warning: model weights in ${config.model.modelsDir} (outside the data directory ${config.dataDir}) are not copied; back up that volume, or pull the models again`,
-          );
-        for (const note of manifest.notInBackup ?? []) write(`not in this backup: ${note}`);
+          write(m.backupWeightsOutside(config.model.modelsDir, config.dataDir));
+        for (const note of manifest.notInBackup ?? []) write(m.notInBackup(note));
         if (manifest.missingInData.length > 0)
           write(
-            `warning: ${missingFilesLine(manifest.missingInData, config.dataDir)}, so this backup cannot hold them; ${MISSING_FILES_FIX}`,
+            m.backupMissingFiles(
+              missingFilesLine(manifest.missingInData, config.dataDir, m),
+              m.missingFilesFix,
+            ),
           );
         // Data that lives in PostgreSQL explains an empty data directory; the lines above say so.
         if (!manifest.entries.some((entry) => entry.kind !== "config") && !manifest.notInBackup)
-          write(
-            `warning: nothing to back up: ${config.dataDir} holds no data${outside ? ` and ${registryDir} no model registry` : ""}; is HEARTH_DATA_DIR the directory this service writes to?`,
-          );
+          write(m.backupNothing(config.dataDir, outside ? registryDir : undefined));
         if (keep !== undefined) {
           const { kept, deleted } = await pruneBackups({
             latest: manifest.destination,
             keep,
-            onDeleted: (path) => write(`deleted old backup ${path}`),
+            onDeleted: (path) => write(m.deletedOldBackup(path)),
           });
-          write(`kept ${kept.length} backups, deleted ${deleted.length}`);
+          write(m.keptBackups(kept.length, deleted.length));
         }
       }),
     );
@@ -138,29 +127,28 @@ export function backupCommand(options: OperationsCommandOptions = {}): Command {
  * or more, or when an explicit destination is not named `hearth-<time>`: only folders named so are
  * counted as its backups, so the backups beside another name could not be told from other folders.
  */
-function backupsToKeep(count: string, destination: string | undefined): number {
+function backupsToKeep(count: string, destination: string | undefined, m: Messages): number {
   const keep = Number(count);
   if (!/^\d+$/.test(count) || !Number.isSafeInteger(keep) || keep < 1)
-    throw new HearthError(
-      "INVALID_REQUEST",
-      `--keep takes the number of backups to keep, a whole number of 1 or more, not "${count}"`,
-      { details: { field: "keep" } },
-    );
+    throw new HearthError("INVALID_REQUEST", m.keepNotANumber(count), { details: { field: "keep" } });
   if (destination !== undefined && !isBackupFolderName(basename(resolve(destination))))
     throw new HearthError(
       "INVALID_REQUEST",
-      `--keep cannot tell which folders beside ${resolve(destination)} are its backups: it counts only backups named hearth-<time>; name the destination so (${join(dirname(resolve(destination)), backupFolderName(new Date()))}, or in a shell "hearth-$(date -u +%Y-%m-%dT%H-%M-%SZ)"), or give no destination to back up into <dataDir>/backups`,
+      m.keepDestinationName(
+        resolve(destination),
+        join(dirname(resolve(destination)), backupFolderName(new Date())),
+      ),
       { details: { field: "destination" } },
     );
   return keep;
 }
 
 /** A backup's progress as the progress printer shows it: a line per phase, a bar while databases and files are copied. */
-function backupStep(step: BackupProgress): Progress {
+function backupStep(step: BackupProgress, m: Messages): Progress {
   if (step.phase === "databases")
-    return { status: `copying ${step.total} database(s)`, completed: step.bytes, total: step.totalBytes };
-  if (step.phase === "checking") return { status: "checking that every document's file is in the backup" };
-  return { status: `copying ${step.total} file(s)`, completed: step.bytes, total: step.totalBytes };
+    return { status: m.copyingDatabases(step.total), completed: step.bytes, total: step.totalBytes };
+  if (step.phase === "checking") return { status: m.checkingDocumentFiles };
+  return { status: m.copyingFiles(step.total), completed: step.bytes, total: step.totalBytes };
 }
 
 /**
@@ -169,7 +157,7 @@ function backupStep(step: BackupProgress): Progress {
  * brings that dump back (the URL named by its variable, never printed: it holds the password).
  * The manifest records these notes; `hearth restore` repeats them.
  */
-function storedOutsideDataDir(config: HearthConfig): string[] {
+function storedOutsideDataDir(config: HearthConfig, m: Messages): string[] {
   const dump = (variable: string, file: string) =>
     `pg_dump --format=custom --file=${file}-$(date +%Y%m%dT%H%M%S).dump "$${variable}"`;
   const restore = (variable: string, file: string) =>
@@ -177,46 +165,44 @@ function storedOutsideDataDir(config: HearthConfig): string[] {
   const notes: string[] = [];
   if (config.web.databaseUrl !== undefined)
     notes.push(
-      `the web database (accounts, conversations, settings, usage) is in PostgreSQL (HEARTH_DATABASE_URL); back it up with ${dump("HEARTH_DATABASE_URL", "hearth-web")}, and restore that dump with ${restore("HEARTH_DATABASE_URL", "hearth-web")}`,
+      m.webDatabaseInPostgres(
+        dump("HEARTH_DATABASE_URL", "hearth-web"),
+        restore("HEARTH_DATABASE_URL", "hearth-web"),
+      ),
     );
   // The documents' files are in the backup: an index lost with its server is rebuilt from them.
-  const rebuild =
-    "or rebuild it from the documents' files, which are in this backup, with POST /v1/knowledge-bases/{id}/reindex?all=true on each knowledge base";
+  const rebuild = m.rebuildIndex;
   if (config.knowledge.indexBackend === "postgres")
     notes.push(
-      `the knowledge index (chunks and their vectors) is in PostgreSQL (HEARTH_KNOWLEDGE_POSTGRES_URL); back it up with ${dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, and restore that dump with ${restore("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index")}, ${rebuild}`,
+      m.knowledgeIndexInPostgres(
+        dump("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index"),
+        restore("HEARTH_KNOWLEDGE_POSTGRES_URL", "hearth-knowledge-index"),
+        rebuild,
+      ),
     );
   if (config.knowledge.indexBackend === "elasticsearch")
-    notes.push(
-      `the knowledge index (chunks and their vectors) is in Elasticsearch (HEARTH_KNOWLEDGE_ELASTICSEARCH_URL), index ${ELASTICSEARCH_INDEX}; back it up with an Elasticsearch snapshot of that index, and restore that snapshot, ${rebuild}`,
-    );
+    notes.push(m.knowledgeIndexInElasticsearch(ELASTICSEARCH_INDEX, rebuild));
   return notes;
 }
-
-/** What no backup holds, said after every restore (docs/deployment.md says the same). */
-export const ENVIRONMENT_NOT_IN_BACKUP =
-  "environment variables are never in a backup (the service token HEARTH_SERVICE_TOKEN, database URLs such as HEARTH_DATABASE_URL, webhook secrets such as HEARTH_ALERT_WEBHOOK_SECRET, the SSO client secret HEARTH_OIDC_CLIENT_SECRET): set them as before";
 
 /** `hearth restore <backup>`: verifies a backup, then brings it back; refuses while Hearth is running. */
 export function restoreCommand(options: OperationsCommandOptions = {}): Command {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const m = messages();
   return new Command("restore")
-    .description("verify a backup made by `hearth backup` and bring it back (stop Hearth first)")
-    .argument("<backup>", "the backup directory (the one holding manifest.json)")
+    .description(m.restoreDescription)
+    .argument("<backup>", m.restoreBackupArgument)
     .action(async (source: string) =>
       reportErrors(async () => {
         const config = loadConfig(options.config);
         // The running services keep the files a restore moves aside open and write into them: those
         // writes would be lost. No flag skips this.
         const running = [
-          ...(await runningServices(config)),
-          ...(await databasesInUse(config.dataDir)).map((path) => `${path} open`),
+          ...(await runningServices(config, m)),
+          ...(await databasesInUse(config.dataDir)).map((path) => m.fileOpen(path)),
         ];
         if (running.length > 0) {
-          throw new HearthError(
-            "RESTORE_FAILED",
-            `Hearth is still running (${running.join(", ")}); stop it before restoring: what it writes during or after a restore would be lost`,
-          );
+          throw new HearthError("RESTORE_FAILED", m.stillRunning(running.join(", ")));
         }
         const registryDir = registryDirFor(config.model.modelsDir, config.model.registryDir);
         const result = await restoreBackup({
@@ -231,33 +217,24 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
               dataDir: backupDataDir,
               web: { ...config.web, databaseUrl: undefined },
             };
-            for (const { inspect } of await schemaInspections(backed)) await inspect();
+            for (const { inspect } of await schemaInspections(backed, m)) await inspect();
           },
         });
-        write(
-          `restored ${result.restoredFiles} files into ${config.dataDir} (backup of ${result.manifest.createdAt})`,
-        );
-        if (result.previousData) write(`the data it replaced is kept at ${result.previousData}`);
-        if (result.configRestoredTo) write(`configuration restored to ${result.configRestoredTo}`);
-        if (result.configNotRestored)
-          write(`warning: configuration file not restored: ${result.configNotRestored}`);
+        write(m.restored(result.restoredFiles, config.dataDir, result.manifest.createdAt));
+        if (result.previousData) write(m.previousDataKept(result.previousData));
+        if (result.configRestoredTo) write(m.configRestored(result.configRestoredTo));
+        if (result.configNotRestored) write(m.configNotRestored(result.configNotRestored));
         if (result.configLeftInBackup)
-          write(
-            `configuration file not restored: the backed-up file is ${result.configLeftInBackup.file} (${result.configLeftInBackup.reason})`,
-          );
+          write(m.configLeftInBackup(result.configLeftInBackup.file, result.configLeftInBackup.reason));
         // What the backup recorded as kept outside it (data in PostgreSQL or Elasticsearch), with how to bring it back.
-        for (const note of result.manifest.notInBackup ?? [])
-          write(`not in this backup, so not restored: ${note}`);
-        write(ENVIRONMENT_NOT_IN_BACKUP);
-        if (result.modelRegistryRestoredTo)
-          write(`model registry restored to ${result.modelRegistryRestoredTo}`);
+        for (const note of result.manifest.notInBackup ?? []) write(m.notRestored(note));
+        // What no backup holds, said after every restore (docs/deployment.md says the same).
+        write(m.environmentNotInBackup);
+        if (result.modelRegistryRestoredTo) write(m.modelRegistryRestored(result.modelRegistryRestoredTo));
         const missing = missingDocumentFiles(config.dataDir);
         if (missing.length > 0)
-          write(`warning: ${missingFilesLine(missing, config.dataDir)}; ${MISSING_FILES_FIX}`);
-        if (result.weightsLeftOut.length > 0)
-          write(
-            `model weights not in this backup (taken without --include-models), so these models are not served until you pull, import or copy them back: ${result.weightsLeftOut.join(", ")}`,
-          );
+          write(m.restoreMissingFiles(missingFilesLine(missing, config.dataDir, m), m.missingFilesFix));
+        if (result.weightsLeftOut.length > 0) write(m.weightsLeftOut(result.weightsLeftOut.join(", ")));
       }),
     );
 }
@@ -267,12 +244,12 @@ export function restoreCommand(options: OperationsCommandOptions = {}): Command 
  * machine: on loopback, or on the address a service is configured to listen on when that is one
  * address (not all of them).
  */
-async function runningServices(config: HearthConfig): Promise<string[]> {
+async function runningServices(config: HearthConfig, m: Messages): Promise<string[]> {
   // The lock `hearth up` and `hearth serve` take (another host's Hearth on a shared volume too).
   const byPid = new Map<number, string[]>();
   for (const holder of dataDirLockHolders(config.dataDir))
     byPid.set(holder.pid, [...(byPid.get(holder.pid) ?? []), holder.service]);
-  const holders = [...byPid].map(([pid, names]) => `pid ${pid} holds the data dir for ${names.join(", ")}`);
+  const holders = [...byPid].map(([pid, names]) => m.holdsDataDir(pid, names.join(", ")));
 
   const services = [
     ["web", config.web.host, config.web.port],
@@ -292,7 +269,7 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
           signal: AbortSignal.timeout(500),
         });
         const body = (await response.json()) as { service?: string };
-        return body.service === name ? `${name} on port ${port}` : undefined;
+        return body.service === name ? m.serviceOnPort(name, port) : undefined;
       } catch {
         return undefined;
       }
@@ -303,22 +280,22 @@ async function runningServices(config: HearthConfig): Promise<string[]> {
 }
 
 /** Documents whose stored file is missing from the data directory, in one line, the first few named. */
-export function missingFilesLine(missing: readonly MissingFile[], dataDir: string): string {
-  const shown = missing.slice(0, 5).map((file) => `${file.what} (${join(dataDir, file.path)})`);
-  const more = missing.length > shown.length ? `, and ${missing.length - shown.length} more` : "";
-  return `${missing.length} document file(s) that knowledge.db names are missing from ${dataDir}: ${shown.join("; ")}${more}`;
+export function missingFilesLine(
+  missing: readonly MissingFile[],
+  dataDir: string,
+  m: Messages = messages(),
+): string {
+  const shown = missing.slice(0, 5).map((file) => m.missingFile(file.what, join(dataDir, file.path)));
+  const more = missing.length > shown.length ? m.missingFilesMore(missing.length - shown.length) : "";
+  return m.missingFiles(missing.length, dataDir, shown.join("; "), more);
 }
-
-/** What to do about documents whose file is missing. */
-export const MISSING_FILES_FIX =
-  "search still finds those documents but cannot open or re-index them: upload them again, or delete them";
 
 async function reportErrors(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (error) {
     if (!isHearthError(error)) throw error;
-    process.stderr.write(`${error.toLine()}\n`);
+    process.stderr.write(`${errorLine(error)}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,11 +1,13 @@
 import { configReferenceMarkdown, loadConfig } from "@hearth/core";
 import { Command } from "commander";
+import { messages } from "../messages/index.js";
 
 /** `hearth config`: the effective configuration (secrets hidden), or the reference table. */
 export function configCommand(): Command {
+  const m = messages();
   return new Command("config")
-    .description("print the effective configuration, or --reference for every key and variable")
-    .option("--reference", "print the configuration reference (Markdown)")
+    .description(m.configDescription)
+    .option("--reference", m.configReferenceOption)
     .action(async (options: { reference?: boolean }) => {
       if (options.reference) {
         console.log(configReferenceMarkdown());
@@ -20,19 +22,15 @@ export function configCommand(): Command {
         for (const [key, value] of Object.entries(stored.values)) {
           const name = key.slice("web.".length);
           if (shown.web[name] !== value)
-            notes.push(
-              `${key} is ${value}, set in Admin → Settings (the configuration says ${shown.web[name]})`,
-            );
+            notes.push(m.configSetInAdmin(key, String(value), String(shown.web[name])));
           shown.web[name] = value;
         }
       } else {
-        notes.push(
-          `${Object.values(ADMIN_SETTING_KEYS).join(" and ")} are the defaults: a value saved in Admin → Settings overrides them, and it was not read (${stored.reason})`,
-        );
+        notes.push(m.configDefaultsNotRead(Object.values(ADMIN_SETTING_KEYS), String(stored.reason)));
       }
       console.log(JSON.stringify(shown, null, 2));
       // On stderr: stdout stays JSON a program can read.
-      for (const note of notes) console.error(`hearth config: ${note}`);
+      for (const note of notes) console.error(m.configNote(note));
     });
 }
 

@@ -11,9 +11,10 @@ import {
   webDatabaseFile,
 } from "@hearth/core";
 import { Command } from "commander";
+import { messages } from "../messages/index.js";
 import { prepareStorage } from "../prepare-storage.js";
 import { PORT_SETTINGS, SERVICE_NAMES } from "../services.js";
-import { MISSING_FILES_FIX, missingFilesLine } from "./backup.js";
+import { missingFilesLine } from "./backup.js";
 import { knowledgeStoreFile, schemaInspections } from "./schema-inspections.js";
 
 type Level = "ok" | "warn" | "fail";
@@ -29,24 +30,22 @@ const GIB = 2 ** 30;
 
 /** `hearth doctor`: what Hearth needs, checked, each problem with its fix. Exits 1 on a failure. */
 export function doctorCommand(): Command {
-  return new Command("doctor")
-    .description(
-      "check models, Ollama, the data dir, its databases, their schemas and the documents' files, ports and memory, with the fix for each problem",
-    )
-    .action(async () => {
-      const findings = await diagnose();
-      for (const finding of findings) {
-        console.log(`[${MARK[finding.level]}] ${finding.subject}: ${finding.detail}`);
-        if (finding.fix) console.log(`       fix: ${finding.fix}`);
-      }
-      const failed = findings.filter((f) => f.level === "fail").length;
-      const warned = findings.filter((f) => f.level === "warn").length;
-      console.log(`\n${failed} problem(s), ${warned} warning(s)`);
-      if (failed > 0) process.exitCode = 1;
-    });
+  const m = messages();
+  return new Command("doctor").description(m.doctorDescription).action(async () => {
+    const findings = await diagnose();
+    for (const finding of findings) {
+      console.log(m.doctorFinding(MARK[finding.level], finding.subject, finding.detail));
+      if (finding.fix) console.log(m.doctorFix(finding.fix));
+    }
+    const failed = findings.filter((f) => f.level === "fail").length;
+    const warned = findings.filter((f) => f.level === "warn").length;
+    console.log(`\n${m.doctorTotals(failed, warned)}`);
+    if (failed > 0) process.exitCode = 1;
+  });
 }
 
 export async function diagnose(): Promise<Finding[]> {
+  const m = messages();
   let config: HearthConfig;
   try {
     config = loadConfig();
@@ -55,17 +54,17 @@ export async function diagnose(): Promise<Finding[]> {
     return [
       {
         level: "fail",
-        subject: "configuration",
+        subject: m.subjectConfiguration,
         detail: line,
-        fix: "correct the value named above in hearth.yaml or the environment",
+        fix: m.configFix,
       },
     ];
   }
   const findings: Finding[] = [
     {
       level: "ok",
-      subject: "configuration",
-      detail: config.configFile ? `loaded ${config.configFile}` : "defaults and environment (no hearth.yaml)",
+      subject: m.subjectConfiguration,
+      detail: config.configFile ? m.configLoaded(config.configFile) : m.configDefaults,
     },
   ];
   findings.push(checkStorage(config));
@@ -79,32 +78,30 @@ export async function diagnose(): Promise<Finding[]> {
   findings.push(checkMemory());
   findings.push({
     level: config.model.threads > availableParallelism() ? "warn" : "ok",
-    subject: "threads",
-    detail: `llama.cpp uses ${config.model.threads} thread(s) on ${availableParallelism()} core(s)`,
-    fix:
-      config.model.threads > availableParallelism()
-        ? `set HEARTH_THREADS to at most ${availableParallelism()}`
-        : undefined,
+    subject: m.subjectThreads,
+    detail: m.threadsDetail(config.model.threads, availableParallelism()),
+    fix: config.model.threads > availableParallelism() ? m.threadsFix(availableParallelism()) : undefined,
   });
   return findings;
 }
 
 function checkStorage(config: HearthConfig): Finding {
+  const m = messages();
   try {
-    const changes = prepareStorage(config);
+    const changes = prepareStorage(config, m);
     return {
       level: "ok",
-      subject: "data dir",
-      detail: [`${config.dataDir} is writable`, ...changes].join("; "),
+      subject: m.subjectDataDir,
+      detail: [m.dataDirWritable(config.dataDir), ...changes].join("; "),
     };
   } catch (error) {
     const fix =
       isHearthError(error) && error.code === "MODELS_DIR_MISSING"
-        ? `mkdir -p ${config.model.modelsDir}`
-        : `chown the directory to this user, or set HEARTH_DATA_DIR`;
+        ? m.modelsDirFix(config.model.modelsDir)
+        : m.dataDirFix;
     return {
       level: "fail",
-      subject: "data dir",
+      subject: m.subjectDataDir,
       detail: isHearthError(error) ? error.toLine() : String(error),
       fix,
     };
@@ -126,22 +123,23 @@ export function databaseFiles(config: HearthConfig): string[] {
  * may write it: a damaged or read-only file is found here rather than by the next `hearth up`.
  */
 export function checkDatabases(config: HearthConfig, canWrite?: (path: string) => boolean): Finding[] {
+  const m = messages();
   return databaseFiles(config).map((file) => {
     const problem = inspectSqliteFile(file, canWrite);
     if (!problem)
       return {
         level: "ok",
-        subject: "database",
-        detail: `${file} opens, passes quick_check and is writable`,
+        subject: m.subjectDatabase,
+        detail: m.databaseOk(file),
       };
     return {
       level: "fail",
-      subject: "database",
+      subject: m.subjectDatabase,
       detail: problem.toLine(),
       fix:
         problem.code === "DATA_DIR_NOT_WRITABLE"
-          ? `chown the file (and its -wal and -shm files) to the user Hearth runs as, or chmod u+w ${file}`
-          : `stop Hearth and restore the latest backup (hearth restore <backup dir>), or move ${file} away to start empty`,
+          ? m.databaseNotWritableFix(file)
+          : m.databaseDamagedFix(file),
     };
   });
 }
@@ -152,35 +150,36 @@ export function checkDatabases(config: HearthConfig, canWrite?: (path: string) =
  * downgrade, is found here rather than by the next `hearth up`; PostgreSQL is reached.
  */
 export async function checkSchemas(config: HearthConfig): Promise<Finding[]> {
+  const m = messages();
   const webFile = webDatabaseFile(config);
   const findings: Finding[] = [];
-  for (const { where, safety, inspect } of await schemaInspections(config)) {
+  for (const { where, safety, inspect } of await schemaInspections(config, m)) {
     try {
       const status = await inspect();
       if (!status) continue;
       const pending = status.latest - status.applied;
       findings.push({
         level: "ok",
-        subject: "schema",
+        subject: m.subjectSchema,
         detail:
           status.applied === 0
-            ? `${where} is new: the next start creates its tables`
+            ? m.schemaNew(where)
             : pending > 0
-              ? `${where} is at step ${status.applied} of ${status.latest}: the next start applies ${pending} (${safety})`
-              : `${where} is at this Hearth's schema (step ${status.latest})`,
+              ? m.schemaPending(where, status.applied, status.latest, pending, safety)
+              : m.schemaCurrent(where, status.latest),
       });
     } catch (error) {
       const code = isHearthError(error) ? error.code : undefined;
       findings.push({
         level: "fail",
-        subject: "schema",
+        subject: m.subjectSchema,
         detail: isHearthError(error) ? error.toLine() : String(error),
         fix:
           code === "SCHEMA_TOO_NEW"
-            ? "start the newer Hearth that wrote it again, or restore the backup taken before that upgrade (hearth restore <data dir>/backups/pre-migration-...; PostgreSQL: your pg_dump)"
+            ? m.schemaTooNewFix
             : webFile
-              ? "see the database finding above"
-              : "start PostgreSQL or correct web.databaseUrl (HEARTH_DATABASE_URL)",
+              ? m.schemaSeeDatabaseFix
+              : m.schemaPostgresFix,
       });
     }
   }
@@ -196,14 +195,14 @@ export async function checkDocumentFiles(config: HearthConfig): Promise<Finding[
   const { missingDocumentFiles } = await import("@hearth/knowledge");
   if (!existsSync(knowledgeStoreFile(config))) return [];
   const missing = missingDocumentFiles(config.dataDir);
-  if (missing.length === 0)
-    return [{ level: "ok", subject: "documents", detail: "every document's file is stored" }];
+  const m = messages();
+  if (missing.length === 0) return [{ level: "ok", subject: m.subjectDocuments, detail: m.documentsStored }];
   return [
     {
       level: "warn",
-      subject: "documents",
-      detail: missingFilesLine(missing, config.dataDir),
-      fix: MISSING_FILES_FIX,
+      subject: m.subjectDocuments,
+      detail: missingFilesLine(missing, config.dataDir, m),
+      fix: m.missingFilesFix,
     },
   ];
 }
@@ -216,17 +215,18 @@ export async function checkKnowledgeIndex(config: HearthConfig): Promise<Finding
   const url = config.knowledge.indexPostgresUrl;
   if (config.knowledge.indexBackend !== "postgres" || url === undefined) return [];
   const { pgPoolClient } = await import("@hearth/knowledge");
+  const m = messages();
   const client = pgPoolClient(url, { max: 1, queryTimeoutMs: 5000 });
   try {
     await client.query("SELECT 1");
-    return [{ level: "ok", subject: "knowledge index", detail: "its PostgreSQL answers" }];
+    return [{ level: "ok", subject: m.subjectKnowledgeIndex, detail: m.knowledgeIndexAnswers }];
   } catch (error) {
     return [
       {
         level: "fail",
-        subject: "knowledge index",
+        subject: m.subjectKnowledgeIndex,
         detail: isHearthError(error) ? error.toLine() : String(error),
-        fix: "start PostgreSQL or correct knowledge.indexPostgresUrl (HEARTH_KNOWLEDGE_POSTGRES_URL)",
+        fix: m.knowledgeIndexFix,
       },
     ];
   } finally {
@@ -236,6 +236,7 @@ export async function checkKnowledgeIndex(config: HearthConfig): Promise<Finding
 
 export async function checkModels(config: HearthConfig): Promise<Finding[]> {
   const { scanModelsDir, probeOllama } = await import("@hearth/model");
+  const m = messages();
   const findings: Finding[] = [];
   const models = existsSync(config.model.modelsDir) ? await scanModelsDir(config.model.modelsDir) : [];
   const valid = models.filter((model) => model.valid);
@@ -244,15 +245,15 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
       broken.skipped
         ? {
             level: "fail",
-            subject: "model file",
-            detail: `${broken.path} is skipped: ${broken.skipped.why}`,
+            subject: m.subjectModelFile,
+            detail: m.modelFileSkipped(broken.path, broken.skipped.why),
             fix: broken.skipped.fix,
           }
         : {
             level: "fail",
-            subject: "model file",
-            detail: `${broken.path}: ${broken.error ?? "not a valid GGUF"}`,
-            fix: "download it again (the file is truncated or not GGUF) or remove it",
+            subject: m.subjectModelFile,
+            detail: m.modelFileInvalid(broken.path, broken.error),
+            fix: m.modelFileInvalidFix,
           },
     );
   }
@@ -264,15 +265,15 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
       ollama.reachable
         ? {
             level: "ok",
-            subject: "Ollama",
-            detail: `${ollamaUrl} answers (version ${ollama.version ?? "?"}, ${ollama.models?.length ?? 0} model(s))`,
+            subject: m.subjectOllama,
+            detail: m.ollamaAnswers(ollamaUrl, ollama.version ?? "?", ollama.models?.length ?? 0),
           }
         : {
             level: config.model.ollamaHost ? "fail" : "ok",
-            subject: "Ollama",
+            subject: m.subjectOllama,
             // Why, in the runtime's words: "127.0.0.1:11434 did not answer: connection refused (ECONNREFUSED)".
-            detail: `${ollama.error ?? `${ollamaUrl} does not answer`}${config.model.ollamaHost ? "" : " (optional)"}`,
-            fix: config.model.ollamaHost ? "start Ollama (`ollama serve`) or correct OLLAMA_HOST" : undefined,
+            detail: `${ollama.error ?? m.ollamaDoesNotAnswer(ollamaUrl)}${config.model.ollamaHost ? "" : m.ollamaOptional}`,
+            fix: config.model.ollamaHost ? m.ollamaFix : undefined,
           },
     );
   }
@@ -280,16 +281,20 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
   if (valid.length + ollamaModels > 0)
     findings.push({
       level: "ok",
-      subject: "models",
-      detail: `${valid.length} GGUF model(s) in ${config.model.modelsDir}${valid.length ? `: ${valid.map((m) => m.name).join(", ")}` : ""}`,
+      subject: m.subjectModels,
+      detail: m.modelsFound(
+        valid.length,
+        config.model.modelsDir,
+        valid.map((model) => model.name).join(", "),
+      ),
     });
   // A dir whose .gguf files are all skipped or broken has its verdict above, each with its fix.
   else if (models.length === 0)
     findings.push({
       level: "warn",
-      subject: "models",
-      detail: `no model yet: ${config.model.modelsDir} holds no .gguf file and no Ollama is reachable`,
-      fix: `drop a .gguf file into ${config.model.modelsDir}, point OLLAMA_HOST at an Ollama, or pull one when online: hearth models pull <name>`,
+      subject: m.subjectModels,
+      detail: m.noModelYet(config.model.modelsDir),
+      fix: m.noModelYetFix(config.model.modelsDir),
     });
   return findings;
 }
@@ -299,15 +304,16 @@ export async function checkModels(config: HearthConfig): Promise<Finding[]> {
  * is for a start, the other is Hearth running), or taken by another process (a FAIL).
  */
 export async function checkPorts(config: HearthConfig): Promise<Finding[]> {
+  const m = messages();
   const findings: Finding[] = [];
   try {
     checkPortConflicts(config, SERVICE_NAMES);
   } catch (error) {
     findings.push({
       level: "fail",
-      subject: "ports",
+      subject: m.subjectPorts,
       detail: isHearthError(error) ? error.toLine() : String(error),
-      fix: "give each service its own port in hearth.yaml or the environment",
+      fix: m.portsFix,
     });
     return findings;
   }
@@ -321,7 +327,7 @@ export async function checkPorts(config: HearthConfig): Promise<Finding[]> {
       server.listen(port, host, () => server.close(() => resolve(true)));
     });
     if (free) {
-      findings.push({ level: "ok", subject: `${name} port`, detail: `${host}:${port} is free` });
+      findings.push({ level: "ok", subject: m.subjectPort(name), detail: m.portFree(`${host}:${port}`) });
       continue;
     }
     const probeHost = host === "0.0.0.0" ? "127.0.0.1" : host;
@@ -332,14 +338,14 @@ export async function checkPorts(config: HearthConfig): Promise<Finding[]> {
       hearth
         ? {
             level: "ok",
-            subject: `${name} port`,
-            detail: `${host}:${port} is in use by a running Hearth ${name} service`,
+            subject: m.subjectPort(name),
+            detail: m.portInUseByHearth(`${host}:${port}`, name),
           }
         : {
             level: "fail",
-            subject: `${name} port`,
-            detail: `${host}:${port} is taken by another process`,
-            fix: `stop that process or set ${setting.env}`,
+            subject: m.subjectPort(name),
+            detail: m.portTaken(`${host}:${port}`),
+            fix: m.portTakenFix(setting.env),
           },
     );
   }
@@ -360,38 +366,40 @@ export async function checkSingleSignOn(
   const { OidcProvider, oidcSettings } = await import("@hearth/web");
   const settings = oidcSettings(config.web.oidc);
   if (!settings) return [];
+  const m = messages();
   try {
     const { keys, authMethod } = await new OidcProvider(settings, fetchImpl).check();
     return [
       {
         level: "ok",
-        subject: "single sign-on",
-        detail: `${settings.issuer} answers: ${keys} signing key(s), client authentication ${authMethod}`,
+        subject: m.subjectSingleSignOn,
+        detail: m.singleSignOnAnswers(settings.issuer, keys, authMethod),
       },
     ];
   } catch (error) {
     return [
       {
         level: "fail",
-        subject: "single sign-on",
+        subject: m.subjectSingleSignOn,
         detail: isHearthError(error) ? error.toLine() : String(error),
-        fix: "check web.oidc.issuer (HEARTH_OIDC_ISSUER) and that this machine reaches the identity provider",
+        fix: m.singleSignOnFix,
       },
     ];
   }
 }
 
 function checkMemory(): Finding {
+  const m = messages();
   const free = freemem();
   const total = totalmem();
-  const detail = `${(free / GIB).toFixed(1)} GiB free of ${(total / GIB).toFixed(1)} GiB`;
+  const detail = m.memoryDetail((free / GIB).toFixed(1), (total / GIB).toFixed(1));
   if (free < 2 * GIB) {
     return {
       level: "warn",
-      subject: "memory",
+      subject: m.subjectMemory,
       detail,
-      fix: "a 1.5B model at Q4 needs about 2 GiB: close other programs, add swap, or use a smaller quantization",
+      fix: m.memoryFix,
     };
   }
-  return { level: "ok", subject: "memory", detail };
+  return { level: "ok", subject: m.subjectMemory, detail };
 }

@@ -5,6 +5,8 @@ import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@heart
 import { HearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "@hearth/web";
 import { Command } from "commander";
+import { type Messages, messages } from "../messages/index.js";
+import { columnsOf } from "../text-width.js";
 
 export interface IngestOptions {
   knowledgeBase: string;
@@ -44,17 +46,15 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 
 /** `hearth ingest <kb> <paths…>`: uploads files and folders to a knowledge base with a progress bar. */
 export function ingestCommand(): Command {
+  const m = messages();
   return new Command("ingest")
-    .description("upload files or folders into a knowledge base and follow their ingestion")
-    .argument("<kb>", "knowledge base name or id")
-    .argument("<paths...>", "files or folders to upload (folders are walked; hidden entries skipped)")
-    .option("--create", "create the knowledge base when no knowledge base has that name")
-    .option("--embedding-model <name>", "embedding model of a knowledge base created with --create")
-    .option(
-      "--owner <username>",
-      "the web account the knowledge base belongs to (private to it, as if made in the web UI); without it a base created here belongs to no web user",
-    )
-    .option("--url <url>", "knowledge service URL (default: services.knowledgeUrl / HEARTH_KNOWLEDGE_URL)")
+    .description(m.ingestDescription)
+    .argument("<kb>", m.ingestKbArgument)
+    .argument("<paths...>", m.ingestPathsArgument)
+    .option("--create", m.ingestCreateOption)
+    .option("--embedding-model <name>", m.ingestEmbeddingModelOption)
+    .option("--owner <username>", m.ingestOwnerOption)
+    .option("--url <url>", m.ingestUrlOption)
     .action(
       async (
         knowledgeBase: string,
@@ -68,7 +68,7 @@ export function ingestCommand(): Command {
         const controller = new AbortController();
         const onSignal = () => {
           if (controller.signal.aborted) process.exit(130);
-          process.stderr.write("\ncancelling (Ctrl-C again to quit without cancelling)\n");
+          process.stderr.write(`\n${m.ingestCancelling}\n`);
           controller.abort();
         };
         process.on("SIGINT", onSignal);
@@ -156,7 +156,7 @@ export async function collectFiles(paths: string[]): Promise<{
 
 /** An entry that cannot be read (a link that leads nowhere, no permission, gone), as the failure listed. */
 function unreadableEntry(path: string, error: unknown): IngestFailure {
-  return { name: path, code: "FOLDER_UNREADABLE", message: `Cannot read the entry: ${reasonOf(error)}` };
+  return { name: path, code: "FOLDER_UNREADABLE", message: messages().cannotReadEntry(reasonOf(error)) };
 }
 
 /** A file system error's code (ENOENT, EACCES), or its message when it has none. */
@@ -182,10 +182,11 @@ function distinctNames<T extends { path: string; name: string }>(files: T[], fol
   }
   const names = files.map((file) => file.name);
   const clash = names.find((name, index) => names.indexOf(name) !== index);
-  throw new HearthError("INVALID_REQUEST", `Two files would be uploaded as one document named "${clash}"`);
+  throw new HearthError("INVALID_REQUEST", messages().twoFilesOneName(String(clash)));
 }
 
 export async function runIngest(options: IngestOptions): Promise<IngestReport> {
+  const m = messages();
   const output = options.output ?? process.stderr;
   const client = new KnowledgeClient({
     baseUrl: options.baseUrl,
@@ -197,13 +198,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     const first = unreadable[0];
     throw new HearthError(
       "INVALID_REQUEST",
-      `No files found under the given paths${first ? ` (${unreadable.length} could not be read: ${first.name}: ${first.message}${unreadable.length > 1 ? ", …" : ""})` : ""}`,
+      m.noFilesFound(unreadable.length, first && `${first.name}: ${first.message}`, unreadable.length > 1),
     );
   }
-  const knowledgeBaseId = await findKnowledgeBase(client, options);
+  const knowledgeBaseId = await findKnowledgeBase(client, options, m);
   await options.onKnowledgeBase?.(knowledgeBaseId);
 
-  const progress = new ProgressBar(output, files.length);
+  const progress = new ProgressBar(output, files.length, m);
   const jobs: IngestionJob[] = [];
   const started: string[] = [];
   const unfinished: string[] = [];
@@ -273,10 +274,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     } catch (error) {
       // Nothing uploaded yet: the run fails as a whole. Otherwise what was uploaded is followed and
       // reported with its jobs, and the files left are named as not uploaded.
-      if (started.length === 0) throw upstreamError(options.baseUrl, error);
+      if (started.length === 0) throw upstreamError(options.baseUrl, error, m);
       notUploaded = {
         count: files.length - i + documents.length,
-        error: upstreamError(options.baseUrl, error),
+        error: upstreamError(options.baseUrl, error, m),
       };
       break;
     }
@@ -284,7 +285,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   await Promise.all(followers);
   progress.done();
   const interrupted = options.signal?.aborted ?? false;
-  if (interrupted) await cancelUnfinished(client, started, jobs, output);
+  if (interrupted) await cancelUnfinished(client, started, jobs, output, m);
 
   const count = (status: string) =>
     [...ended.values()].filter((document) => document.status === status).length;
@@ -310,26 +311,18 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   if (interrupted) return report;
   if (unfinished.length > 0) {
     const others = [
-      report.skipped > 0 ? `${report.skipped} unchanged` : "",
-      failed.length > 0 ? `${failed.length} failed` : "",
+      report.skipped > 0 ? m.ingestUnchanged(report.skipped) : "",
+      failed.length > 0 ? m.ingestFailed(failed.length) : "",
     ].filter(Boolean);
     const jobsLeft =
-      unfinished.length === 1
-        ? `job ${unfinished[0]} is unfinished and resumes`
-        : `jobs ${unfinished.join(", ")} are unfinished and resume`;
-    output.write(
-      `interrupted: ${report.indexed} of ${files.length} indexed${others.length ? ` (${others.join(", ")})` : ""}; ` +
-        `${jobsLeft} when the service starts again\n`,
-    );
+      unfinished.length === 1 ? m.jobUnfinished(unfinished[0]!) : m.jobsUnfinished(unfinished.join(", "));
+    output.write(`${m.ingestInterrupted(report.indexed, files.length, others.join(", "), jobsLeft)}\n`);
   } else {
-    output.write(`${report.indexed} indexed, ${report.skipped} unchanged, ${failed.length} failed\n`);
+    output.write(`${m.ingestSummary(report.indexed, report.skipped, failed.length)}\n`);
   }
   for (const failure of failed) output.write(`  ${failure.name}: ${failure.code}: ${failure.message}\n`);
   if (notUploaded) {
-    output.write(
-      `${notUploaded.count} of ${files.length} files were not uploaded: ${notUploaded.error.toLine()}; ` +
-        "run the command again to upload them\n",
-    );
+    output.write(`${m.notUploaded(notUploaded.count, files.length, notUploaded.error.toLine())}\n`);
   }
   return report;
 }
@@ -340,23 +333,24 @@ async function cancelUnfinished(
   started: string[],
   finished: IngestionJob[],
   output: NodeJS.WritableStream,
+  m: Messages,
 ): Promise<void> {
   for (const jobId of started.filter((id) => !finished.some((job) => job.id === id))) {
     try {
       const job = await client.cancelJob(jobId);
-      output.write(`cancelled job ${jobId} (${job.counts.indexed} documents indexed before the cancel)\n`);
+      output.write(`${m.jobCancelled(jobId, job.counts.indexed)}\n`);
     } catch (error) {
-      output.write(`could not cancel job ${jobId}: ${(error as Error).message}\n`);
+      output.write(`${m.jobNotCancelled(jobId, (error as Error).message)}\n`);
     }
   }
-  if (started.length === 0) output.write("interrupted before any file was uploaded\n");
+  if (started.length === 0) output.write(`${m.interruptedBeforeUpload}\n`);
 }
 
 /**
  * A failed call to the knowledge service as one line: its own error (UPSTREAM_ERROR), or that it did not
  * answer or went away mid-run (UPSTREAM_UNAVAILABLE) instead of fetch's "TypeError: terminated".
  */
-function upstreamError(baseUrl: string, error: unknown): HearthError {
+function upstreamError(baseUrl: string, error: unknown, m: Messages): HearthError {
   if (error instanceof KnowledgeClientError)
     return new HearthError("UPSTREAM_ERROR", `${baseUrl}: ${error.code}: ${error.message}`);
   return UpstreamCallError.noAnswer({
@@ -364,13 +358,17 @@ function upstreamError(baseUrl: string, error: unknown): HearthError {
     service: "knowledge",
     at: baseUrl,
     cause: error,
-    hint: "is it running? (HEARTH_KNOWLEDGE_URL)",
+    hint: m.knowledgeServiceHint,
   });
 }
 
-async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions): Promise<string> {
+async function findKnowledgeBase(
+  client: KnowledgeClient,
+  options: IngestOptions,
+  m: Messages,
+): Promise<string> {
   const all = await client.listKnowledgeBases().catch((error: unknown) => {
-    throw upstreamError(options.baseUrl, error);
+    throw upstreamError(options.baseUrl, error, m);
   });
   const byId = all.find((kb) => kb.id === options.knowledgeBase);
   if (byId) return byId.id;
@@ -379,16 +377,12 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
   if (named.length > 1) {
     throw new HearthError(
       "INVALID_REQUEST",
-      `${named.length} knowledge bases are named "${options.knowledgeBase}" (they belong to different users): ` +
-        `pass the id of the one you mean (${named.map((kb) => kb.id).join(", ")})`,
+      m.knowledgeBasesSameName(named.length, options.knowledgeBase, named.map((kb) => kb.id).join(", ")),
     );
   }
   if (named[0]) return named[0].id;
   if (!options.create) {
-    throw new HearthError(
-      "KNOWLEDGE_BASE_NOT_FOUND",
-      `No knowledge base named "${options.knowledgeBase}" (add --create to create it)`,
-    );
+    throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", m.noKnowledgeBaseNamed(options.knowledgeBase));
   }
   const created = await client
     .createKnowledgeBase({
@@ -397,7 +391,7 @@ async function findKnowledgeBase(client: KnowledgeClient, options: IngestOptions
       ...(options.ownerId ? { owner: options.ownerId } : {}),
     })
     .catch((error: unknown) => {
-      throw upstreamError(options.baseUrl, error);
+      throw upstreamError(options.baseUrl, error, m);
     });
   return created.id;
 }
@@ -409,6 +403,7 @@ class ProgressBar {
   constructor(
     private readonly output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
     private readonly total: number,
+    private readonly m: Messages,
   ) {
     this.#render("");
   }
@@ -417,7 +412,7 @@ class ProgressBar {
     this.#done++;
     if (status === "failed") this.#failed++;
     if (this.output.isTTY) this.#render(name);
-    else this.output.write(`[${this.#done}/${this.total}] ${status} ${name}\n`);
+    else this.output.write(`${this.m.ingestProgressLine(this.#done, this.total, status, name)}\n`);
   }
 
   done(): void {
@@ -428,35 +423,13 @@ class ProgressBar {
     if (!this.output.isTTY) return;
     const width = 30;
     const filled = Math.round((this.#done / this.total) * width);
-    const label = `${this.#done}/${this.total}${this.#failed ? `, ${this.#failed} failed` : ""}`;
-    const room = Math.max(0, (this.output.columns ?? 80) - width - label.length - 6);
+    const label = `${this.#done}/${this.total}${this.#failed ? this.m.ingestBarFailed(this.#failed) : ""}`;
+    const room = Math.max(0, (this.output.columns ?? 80) - width - columnsOf(label) - 6);
     const shown = fitToColumns(name, room);
     this.output.write(
       `\r[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${label} ${shown}${" ".repeat(room - columnsOf(shown))}`,
     );
   }
-}
-
-/** Whether a code point takes two terminal columns (East Asian wide and fullwidth, emoji). */
-function isWide(codePoint: number): boolean {
-  return (
-    (codePoint >= 0x1100 && codePoint <= 0x115f) ||
-    (codePoint >= 0x2e80 && codePoint <= 0xa4cf && codePoint !== 0x303f) ||
-    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
-    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
-    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
-    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
-    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
-    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
-    (codePoint >= 0x20000 && codePoint <= 0x3fffd)
-  );
-}
-
-/** The terminal columns a text takes. */
-function columnsOf(text: string): number {
-  let columns = 0;
-  for (const char of text) columns += isWide(char.codePointAt(0)!) ? 2 : 1;
-  return columns;
 }
 
 /** The text cut to at most `columns` terminal columns, ending in "…" when cut. */

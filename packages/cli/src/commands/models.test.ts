@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { loadConfig } from "@hearth/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { listenOnLoopback } from "../../../../test/support/ports.js";
 import { tinyGgufBytes } from "../../../../test/support/tiny-gguf.js";
 import { partialHolds, startRegistryServer } from "../../../model/test/registry-server.js";
@@ -286,5 +286,30 @@ describe("hearth models ps", () => {
     const failed = await ps({ error: { message: "nope" } }, 500);
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/^UPSTREAM_ERROR: /);
+  });
+});
+
+describe("hearth models in Chinese (HEARTH_LANG=zh-CN)", () => {
+  it("shows a pull's progress and the result's words in Chinese; what a script reads stays as it is", async () => {
+    vi.stubEnv("HEARTH_LANG", "zh-CN");
+    const dataDir = await mkdtemp(join(dir, "zh-"));
+    const on = (...args: string[]) => hearthModelsOn({ isTTY: false, dataDir }, ...args);
+    expect((await on("list")).out).toBe(
+      `${dataDir} 中没有模型。把 .gguf 文件放进该目录，运行 \`hearth models pull <name>\`，或把 OLLAMA_HOST 指向一个 Ollama。\n`,
+    );
+    const pulled = await on("pull", `${server.url}/library/tiny:v2`, "--name", "zh:latest");
+    expect(pulled.err).toContain("正在拉取清单\n");
+    expect(pulled.err).toMatch(/\n正在拉取 \S+ \[#{30}\] 100% /);
+    expect(pulled.err).toContain("\n正在校验 sha256 摘要\n");
+    expect(pulled.err).not.toMatch(/pulling|verifying/);
+    expect(pulled.out).toMatch(/^zh:latest 1\.0\.0 sha256:[0-9a-f]{64}\n$/);
+    expect((await on("list")).out).toMatch(
+      /^NAME\s+VERSION\s+DIGEST\s+SIZE\s+VERSIONS\s+CHANGELOG\nzh:latest\s+1\.0\.0\s/,
+    );
+    const failed = await on("rollback", "zh");
+    expect(failed.err).toMatch(/^MODEL_VERSION_NOT_FOUND: .*（错误码说明见 docs\/zh\/errors\.md）\n$/);
+    expect((await on("rm", "zh")).out).toMatch(
+      /^已删除 zh:latest（\S+）\n已删除其权重 sha256:[0-9a-f]{64}（.+）：没有其他模型使用\n$/,
+    );
   });
 });

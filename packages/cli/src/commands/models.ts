@@ -1,10 +1,11 @@
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type LoadedModel, loadedModelsOf } from "@hearth/contracts";
-import { type HearthConfig, isHearthError, loadConfig, UpstreamCallError } from "@hearth/core";
+import { type HearthConfig, loadConfig, UpstreamCallError } from "@hearth/core";
 import { ModelRegistry, parsePullReference, skippedModelFiles } from "@hearth/model";
 import { Command } from "commander";
-import { formatBytes, progressPrinter } from "../progress.js";
+import { errorLine, messages } from "../messages/index.js";
+import { formatBytes, type Progress, progressPrinter } from "../progress.js";
 
 export interface ModelsCommandOptions {
   /** Tests pass a config; the command loads it from the environment and hearth.yaml otherwise. */
@@ -25,7 +26,7 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-/** When a model loaded for `ps` is unloaded: "kept loaded" (keep_alive -1: year 9999), else in how long and when. */
+/** When a model loaded for `ps` is unloaded (a table's cell: the same in every language): "kept loaded" (keep_alive -1: year 9999), else in how long and when. */
 function untilText(model: LoadedModel, now: Date): string {
   if (model.keptLoaded) return "kept loaded";
   if (!model.expiresAt) return "-";
@@ -39,6 +40,7 @@ function untilText(model: LoadedModel, now: Date): string {
 export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const m = messages();
   /**
    * The command works without the model service, so it registers (hashes) a model file new to the
    * registry itself before it answers: on a terminal a bar says how far, so that a GGUF of many
@@ -50,11 +52,11 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
     const registry = new ModelRegistry(
       config.model.modelsDir,
       {
-        onWarning: (message) => stderr.write(`warning: ${message}\n`),
+        onWarning: (message) => stderr.write(`${m.warning(message)}\n`),
         ...(stderr.isTTY
           ? {
               onHashProgress: ({ file, completed, total }) => {
-                hashing({ status: `hashing ${basename(file)} to register it`, completed, total });
+                hashing({ status: m.hashingToRegister(basename(file)), completed, total });
                 if (completed >= total) hashing.end();
               },
             }
@@ -72,18 +74,16 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
         await action(...args);
       } catch (error) {
         hashing.end();
-        stderr.write(`${isHearthError(error) ? error.toLine() : `error: ${(error as Error).message}`}\n`);
+        stderr.write(`${errorLine(error, m)}\n`);
         process.exitCode = 1;
       }
     };
 
-  const command = new Command("models").description(
-    "list, show loaded, pull, import, remove, tag and roll back models",
-  );
+  const command = new Command("models").description(m.modelsDescription);
 
   command
     .command("ps")
-    .description("models loaded in the model service's memory: size, context and when each is unloaded")
+    .description(m.modelsPsDescription)
     .action(
       run(async () => {
         const config = (options.config ?? (() => loadConfig()))();
@@ -101,7 +101,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             service: "model",
             at: config.services.modelUrl,
             cause: error,
-            hint: "is it running (hearth up)?",
+            hint: m.modelsPsHint,
           });
         }
         const text = await response.text();
@@ -110,7 +110,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             url,
             status: response.status,
             body: text,
-            message: `the model service answered ${response.status}: ${text.slice(0, 500)}`,
+            message: m.modelServiceAnswered(response.status, text.slice(0, 500)),
             ...(token ? { secrets: [token] } : {}),
           });
         const loaded = loadedModelsOf(JSON.parse(text));
@@ -119,10 +119,10 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
             url,
             status: 502,
             body: text,
-            message: "the model service sent no model list",
+            message: m.modelServiceNoList,
           });
         if (loaded.length === 0) {
-          stdout.write("No model is loaded; the model service loads one when it is first asked for.\n");
+          stdout.write(`${m.noModelLoaded}\n`);
           return;
         }
         const now = new Date();
@@ -141,7 +141,7 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
   command
     .command("list")
     .alias("ls")
-    .description("installed models with their version, content digest and size, and the files skipped")
+    .description(m.modelsListDescription)
     .action(
       run(async () => {
         const { config, registry } = registryOf();
@@ -152,8 +152,8 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
         if (models.length === 0) {
           stdout.write(
             skipped.length > 0
-              ? `No models served from ${config.model.modelsDir}.\n${skipped.join("")}`
-              : `No models in ${config.model.modelsDir}. Drop a .gguf file there, run \`hearth models pull <name>\`, or point OLLAMA_HOST at an Ollama.\n`,
+              ? `${m.noModelsServed(config.model.modelsDir)}\n${skipped.join("")}`
+              : `${m.noModelsIn(config.model.modelsDir)}\n`,
           );
           return;
         }
@@ -176,15 +176,10 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("pull")
-    .description(
-      "Pull from an Ollama registry (name[:tag], host/namespace/name:tag) or a GGUF URL; resumes when interrupted",
-    )
-    .argument(
-      "<reference>",
-      "e.g. deepseek-r1:1.5b, http://registry.local/library/tiny:latest, https://host/model.gguf",
-    )
-    .option("--name <name>", "install under this name:tag")
-    .option("--insecure", "use http:// for a registry host given without a scheme")
+    .description(m.modelsPullDescription)
+    .argument("<reference>", m.modelsPullReference)
+    .option("--name <name>", m.modelsPullName)
+    .option("--insecure", m.modelsPullInsecure)
     .action(
       run(async (reference: string, flags: { name?: string; insecure?: boolean }) => {
         const pulled = parsePullReference(reference, { name: flags.name, insecure: flags.insecure });
@@ -192,15 +187,18 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
         const controller = new AbortController();
         const onSignal = () => controller.abort(new Error("interrupted"));
         process.once("SIGINT", onSignal);
+        const printer = progressPrinter(stderr);
         try {
           const installed = await registry.pull(pulled, {
             signal: controller.signal,
-            onProgress: progressPrinter(stderr),
+            // The registry's statuses are Ollama's ("pulling manifest"): said in the command's language.
+            onProgress: (progress: Progress) =>
+              printer({ ...progress, status: m.pullStatus(progress.status) }),
           });
           stdout.write(`${installed.name} ${installed.version} ${installed.digest}\n`);
         } catch (error) {
           if (controller.signal.aborted) {
-            stderr.write("\ninterrupted; run the same command again to resume the download\n");
+            stderr.write(`\n${m.pullInterrupted}\n`);
             process.exitCode = 130;
             return;
           }
@@ -213,13 +211,10 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("import")
-    .description("import a model a local Ollama already pulled (links its blob: nothing is copied)")
-    .argument("<name>", "the Ollama model name, e.g. deepseek-r1:1.5b")
-    .option(
-      "--from <dir>",
-      "Ollama's models dir (default: HEARTH_OLLAMA_MODELS_DIR, OLLAMA_MODELS or ~/.ollama/models)",
-    )
-    .option("--as <name>", "install under another name:tag")
+    .description(m.modelsImportDescription)
+    .argument("<name>", m.modelsImportName)
+    .option("--from <dir>", m.modelsImportFrom)
+    .option("--as <name>", m.modelsImportAs)
     .action(
       run(async (name: string, flags: { from?: string; as?: string }) => {
         const { config, registry } = registryOf();
@@ -235,37 +230,32 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("rm")
-    .description("remove a model, and its weights when no other model uses them (says which)")
+    .description(m.modelsRmDescription)
     .argument("<name>")
     .action(
       run(async (name: string) => {
         const removed = await registryOf().registry.remove(name);
         const lines = [
           removed.removed
-            ? `removed ${removed.name} (${removed.removed})`
-            : `removed ${removed.name} from the registry`,
+            ? m.removedFile(removed.name, removed.removed)
+            : m.removedFromRegistry(removed.name),
         ];
         for (const weights of removed.deletedWeights)
-          lines.push(
-            `deleted its weights ${weights.digest} (${formatBytes(weights.sizeBytes)}): no other model used them`,
-          );
+          lines.push(m.deletedWeights(weights.digest, formatBytes(weights.sizeBytes)));
         for (const weights of removed.keptWeights)
           lines.push(
             weights.usedBy
-              ? `kept its weights ${weights.digest}: ${weights.usedBy.join(", ")} still uses them`
-              : `kept its weights ${weights.digest}: they are outside the registry (${weights.outside}), which never deletes them`,
+              ? m.keptWeightsUsed(weights.digest, weights.usedBy.join(", "))
+              : m.keptWeightsOutside(weights.digest, String(weights.outside)),
           );
-        if (removed.keptFile)
-          lines.push(
-            `kept ${removed.keptFile}: not the registry's own file (still being written?); delete it yourself`,
-          );
+        if (removed.keptFile) lines.push(m.keptFile(removed.keptFile));
         stdout.write(`${lines.join("\n")}\n`);
       }),
     );
 
   command
     .command("tag")
-    .description("serve a model under another name:tag too (no bytes copied)")
+    .description(m.modelsTagDescription)
     .argument("<source>")
     .argument("<target>")
     .action(
@@ -277,13 +267,13 @@ export function modelsCommand(options: ModelsCommandOptions = {}): Command {
 
   command
     .command("rollback")
-    .description("switch a model back to its previous version (or --to a given one)")
+    .description(m.modelsRollbackDescription)
     .argument("<name>")
-    .option("--to <version>", "the semantic version to switch to")
+    .option("--to <version>", m.modelsRollbackTo)
     .action(
       run(async (name: string, flags: { to?: string }) => {
         const { current } = (await registryOf().registry.rollback(name, flags.to)).model;
-        stdout.write(`${name} is now ${current.version} (${current.digest})\n`);
+        stdout.write(`${m.rolledBack(name, current.version, current.digest)}\n`);
       }),
     );
 

@@ -2,6 +2,7 @@ import { checkPortConflicts, loadConfig, writeAfterLogs } from "@hearth/core";
 import { Argument, Command } from "commander";
 import { displayAddress } from "../banner.js";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
+import { messages } from "../messages/index.js";
 import { prepareStorage } from "../prepare-storage.js";
 import {
   lockForServices,
@@ -13,9 +14,10 @@ import {
 
 /** `hearth serve <service>`: one service in this process (the container entry point). */
 export function serveCommand(): Command {
+  const m = messages();
   return new Command("serve")
-    .description("run one service (the entry point of its container)")
-    .addArgument(new Argument("<service>", "the service to run").choices(SERVICE_NAMES))
+    .description(m.serveDescription)
+    .addArgument(new Argument("<service>", m.serveServiceArgument).choices(SERVICE_NAMES))
     .action(async (name: ServiceName) => {
       const config = loadConfig();
       checkPortConflicts(config, [name]);
@@ -26,7 +28,7 @@ export function serveCommand(): Command {
       const service = await startService(name, config, logger);
       writeAfterLogs(
         logger,
-        `hearth: ${name} service ready at ${displayAddress(service.url, PORT_SETTINGS[name].host(config))}`,
+        m.serveReady(name, displayAddress(service.url, PORT_SETTINGS[name].host(config))),
       );
       await runUntilSignal([service]);
     });

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { type HearthConfig, HearthError, isHearthError, loadConfig, webDatabaseFile } from "@hearth/core";
 import { createAccount, createAdminAccount, listAccounts, resetAccountPassword } from "@hearth/web";
 import { Command } from "commander";
+import { type Messages, messages } from "../messages/index.js";
 
 /**
  * The password for an account: asked on the terminal without echo, else (or with --password-stdin)
  * read from standard input, less one line end. Never echoed nor logged.
  */
-async function readPassword(fromStdin: boolean, question = "Password: "): Promise<string> {
+async function readPassword(fromStdin: boolean, question = messages().passwordPrompt): Promise<string> {
   if (fromStdin || !process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -66,7 +67,7 @@ function promptHidden(
  * hold one already, except that create-admin may start one in a new (missing or empty) data directory.
  * Returns the SQLite file to be created, or undefined when the database exists (or is PostgreSQL).
  */
-function webDatabaseToCreate(config: HearthConfig, mayCreate: boolean): string | undefined {
+function webDatabaseToCreate(config: HearthConfig, mayCreate: boolean, m: Messages): string | undefined {
   if (webDatabaseFile(config) === undefined) return undefined;
   const dir = config.dataDir;
   let entries: string[] | undefined;
@@ -75,48 +76,40 @@ function webDatabaseToCreate(config: HearthConfig, mayCreate: boolean): string |
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== "ENOENT") {
-      const reason =
-        code === "ENOTDIR" ? "is not a directory (a file is in the way)" : `cannot be read (${code})`;
-      throw new HearthError("DATA_DIR_NOT_WRITABLE", `The data directory ${dir} ${reason}`);
+      const reason = code === "ENOTDIR" ? m.dataDirNotADirectory : m.dataDirUnreadable(String(code));
+      throw new HearthError("DATA_DIR_NOT_WRITABLE", m.dataDirProblem(dir, reason));
     }
   }
   if (entries?.includes("web.sqlite")) return undefined;
   if (mayCreate && !entries?.length) return join(dir, "web.sqlite");
-  throw new HearthError(
-    "DATABASE_UNAVAILABLE",
-    `No web database (web.sqlite) in ${dir}: is HEARTH_DATA_DIR (or dataDir) the data directory Hearth runs with?` +
-      (mayCreate ? " A new database is only started in a new, empty data directory." : ""),
-  );
+  throw new HearthError("DATABASE_UNAVAILABLE", m.noWebDatabase(dir, mayCreate));
 }
 
 function fail(error: unknown): never {
   if (error instanceof PromptInterrupted) process.exit(130);
-  console.error(isHearthError(error) ? error.toLine() : String(error));
+  console.error(isHearthError(error) ? messages().errorLine(error.toLine()) : String(error));
   process.exit(1);
 }
 
 /** `hearth users`: accounts of the web service (create, reset-password, create-admin, list). */
 export function usersCommand(): Command {
-  const users = new Command("users").description(
-    "add accounts, reset passwords, create admins, list accounts (works while the service is stopped)",
-  );
+  const m = messages();
+  const users = new Command("users").description(m.usersDescription);
   users
     .command("create-admin")
-    .description("create an administrator, or promote an existing user and reset their password")
-    .requiredOption("-u, --username <name>", "user name")
-    .option("--password-stdin", "read the password from standard input (for scripts)")
+    .description(m.usersCreateAdminDescription)
+    .requiredOption("-u, --username <name>", m.usersUsernameOption)
+    .option("--password-stdin", m.usersPasswordStdinOption)
     .action(async (options: { username: string; passwordStdin?: boolean }) => {
       try {
         const config = loadConfig();
-        const newDatabase = webDatabaseToCreate(config, true);
+        const newDatabase = webDatabaseToCreate(config, true, m);
         const password =
           process.env.HEARTH_ADMIN_PASSWORD ?? (await readPassword(Boolean(options.passwordStdin)));
         const result = await createAdminAccount(config, { username: options.username, password });
-        if (newDatabase) console.log(`new data directory: created the web database ${newDatabase}`);
+        if (newDatabase) console.log(m.createdWebDatabase(newDatabase));
         console.log(
-          result.created
-            ? `created administrator ${result.username}`
-            : `${result.username} is now an administrator (password reset)`,
+          result.created ? m.createdAdministrator(result.username) : m.promotedAdministrator(result.username),
         );
       } catch (error) {
         fail(error);
@@ -124,54 +117,50 @@ export function usersCommand(): Command {
     });
   users
     .command("create <name>")
-    .description("create an active account (with --admin an administrator), whatever the sign-up mode")
-    .option("--admin", "make the account an administrator")
-    .option("--password-stdin", "read the password from standard input (for scripts)")
+    .description(m.usersCreateDescription)
+    .option("--admin", m.usersAdminOption)
+    .option("--password-stdin", m.usersPasswordStdinOption)
     .action(async (name: string, options: { admin?: boolean; passwordStdin?: boolean }) => {
       try {
         const config = loadConfig();
-        webDatabaseToCreate(config, false);
+        webDatabaseToCreate(config, false, m);
         const password = await readPassword(Boolean(options.passwordStdin));
         const role = options.admin ? "admin" : "user";
         const result = await createAccount(config, { username: name, password, role });
         if (result.role === role)
-          console.log(`created ${role === "admin" ? "administrator" : "user"} ${result.username}`);
-        else
           console.log(
-            `created administrator ${result.username} (the first account is always an administrator)`,
+            role === "admin" ? m.createdAdministrator(result.username) : m.createdUser(result.username),
           );
+        else console.log(m.createdFirstAdministrator(result.username));
       } catch (error) {
         fail(error);
       }
     });
   users
     .command("reset-password <name>")
-    .description("set a user's new password and sign out their sessions (their API keys keep working)")
-    .option("--password-stdin", "read the password from standard input (for scripts)")
+    .description(m.usersResetPasswordDescription)
+    .option("--password-stdin", m.usersPasswordStdinOption)
     .action(async (name: string, options: { passwordStdin?: boolean }) => {
       try {
         const config = loadConfig();
-        webDatabaseToCreate(config, false);
-        const password = await readPassword(Boolean(options.passwordStdin), `New password for ${name}: `);
+        webDatabaseToCreate(config, false, m);
+        const password = await readPassword(Boolean(options.passwordStdin), m.newPasswordPrompt(name));
         const result = await resetAccountPassword(config, { username: name, password });
-        console.log(`reset the password of ${result.username}; their sessions are signed out`);
+        console.log(m.passwordReset(result.username));
       } catch (error) {
         fail(error);
       }
     });
   users
     .command("list")
-    .description("list accounts with their role and status")
+    .description(m.usersListDescription)
     .action(async () => {
       try {
         const config = loadConfig();
-        webDatabaseToCreate(config, false);
+        webDatabaseToCreate(config, false, m);
         const accounts = await listAccounts(config);
         // Said on stderr: the list on stdout stays empty for scripts.
-        if (accounts.length === 0)
-          console.error(
-            "no accounts yet: the first account signed up in the web UI becomes the administrator, or create one with `hearth users create-admin -u <name>`",
-          );
+        if (accounts.length === 0) console.error(m.noAccounts);
         for (const user of accounts)
           console.log(`${user.username}\t${user.role}\t${user.status}\t${user.created_at}`);
       } catch (error) {
