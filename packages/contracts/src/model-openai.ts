@@ -39,6 +39,26 @@ export const openAiMessageSchema = z.looseObject({
 });
 export type OpenAiMessage = z.infer<typeof openAiMessageSchema>;
 
+/**
+ * The texts a chat message carries for a model: its string content, or the `text` of each of its
+ * content parts of type `text` (other parts carry no text a model reads; an image is refused).
+ */
+export function openAiTextParts(content: OpenAiMessage["content"]): string[] {
+  if (content === null || content === undefined) return [];
+  if (typeof content === "string") return [content];
+  return content.flatMap((part) => (part.type === "text" ? [part.text ?? ""] : []));
+}
+
+/**
+ * The text of a chat message as a model reads it: its text parts ({@link openAiTextParts}) joined
+ * with nothing between them; "" for none. The model service builds a model's prompt with it, and
+ * the web service's public API holds the same text to its length limit and its sensitive-word
+ * filter, so that a word split across parts is refused as the word the model reads.
+ */
+export function openAiMessageText(content: OpenAiMessage["content"]): string {
+  return openAiTextParts(content).join("");
+}
+
 const stopSchema = z.union([z.string(), z.array(z.string()).max(16)]);
 const positiveInt = z.number().int().positive();
 

@@ -6,6 +6,7 @@ import {
   openAiChatRequestSchema,
   openAiCompletionRequestSchema,
   openAiEmbeddingRequestSchema,
+  openAiMessageText,
   USAGE_COMMENT_HEADER,
 } from "@hearth/contracts";
 import { HearthError, openAiErrorBody, refuseMediaParts, refuseTokenIds } from "@hearth/core";
@@ -30,12 +31,6 @@ function finishReason(reason: FinishReason): string {
   return "stop";
 }
 
-function contentText(content: OpenAiMessage["content"]): string {
-  if (content === null || content === undefined) return "";
-  if (typeof content === "string") return content;
-  return content.map((part) => (part.type === "text" ? (part.text ?? "") : "")).join("");
-}
-
 function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
   // A tool's result names the call it answers by id; runtimes that know tools by name get the name.
   const toolNames = new Map<string, string>();
@@ -51,7 +46,7 @@ function toMessages(messages: OpenAiMessage[]): ChatMessage[] {
       );
     return {
       role: message.role === "developer" ? "system" : message.role,
-      content: contentText(message.content),
+      content: openAiMessageText(message.content),
       toolName:
         message.role === "tool"
           ? (message.name ?? toolNames.get(message.tool_call_id ?? "") ?? message.tool_call_id ?? undefined)

@@ -4,6 +4,8 @@ import {
   COMPLETION_DEFAULT_MAX_TOKENS,
   type OpenAiMessage,
   openAiMessageSchema,
+  openAiMessageText,
+  openAiTextParts,
   openAiToolSchema,
   rerankRequestSchema,
   USAGE_COMMENT_HEADER,
@@ -129,17 +131,6 @@ const embeddingRequest = z
     input: z.union([z.string(), z.array(z.string()).min(1)]),
   })
   .passthrough();
-
-function textOf(content: unknown): string {
-  return textsOf(content).join("");
-}
-
-/** A message's texts: its string content, or the text of each of its content parts. */
-function textsOf(content: unknown): string[] {
-  if (typeof content === "string") return [content];
-  if (Array.isArray(content)) return content.map((part) => (part as { text?: string | null }).text ?? "");
-  return [];
-}
 
 /**
  * What reaches the model's prompt beside the messages' texts: the earlier turns' tool calls (their
@@ -446,17 +437,21 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const { knowledge_base_ids: knowledgeBaseIds = [], web_search: search = "off", ...forwarded } = body;
     await deps.modelAccess.assertAllowed(user, body.model);
     const lastUser = body.messages.findLast((m) => m.role === "user");
-    const question = textOf(lastUser?.content);
+    const question = openAiMessageText(lastUser?.content);
     refuseMediaParts(body.messages);
-    // The history is the client's own (nothing is stored): every message is held to the limit, its
-    // content parts together.
-    assertMessageLengths(
-      body.messages.map((m) => textOf(m.content)),
-      deps.config.web.maxMessageChars,
-    );
+    // The history is the client's own (nothing is stored): every message, of whatever role, is held
+    // to the limit and the input filter as the model reads it, its text parts joined as the model
+    // service joins them (a word split across two parts is the word the model reads); each part is
+    // checked on its own as well, as the client wrote it.
+    const messageTexts = body.messages.map((m) => openAiMessageText(m.content));
+    assertMessageLengths(messageTexts, deps.config.web.maxMessageChars);
     // Each text the model reads is checked, its earlier turns, tool calls and tools included.
     const texts = [
-      ...body.messages.flatMap((m) => textsOf(m.content)),
+      ...messageTexts,
+      ...body.messages.flatMap((m) => {
+        const parts = openAiTextParts(m.content);
+        return parts.length > 1 ? parts : [];
+      }),
       ...toolTexts(body.messages, body.tools ?? []),
     ];
     await deps.contentFilter.checkInputs(texts);

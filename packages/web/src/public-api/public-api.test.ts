@@ -608,6 +608,56 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     await setFilterWords(web.app, admin, []);
   });
 
+  it("checks a message's text parts joined, as the model service joins them: a word split across parts is refused", async () => {
+    await setFilterWords(web.app, admin, ["forbiddenword"]);
+    try {
+      const split = [
+        { type: "text", text: "forbidden" },
+        { type: "text", text: "word" },
+      ];
+      const asked = model.requests.length;
+      for (const messages of [
+        [{ role: "user", content: split }],
+        [
+          { role: "system", content: split },
+          { role: "user", content: "hi" },
+        ],
+        [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: split },
+          { role: "user", content: "go on" },
+        ],
+        [
+          { role: "user", content: "look it up" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: "{}" } }],
+          },
+          { role: "tool", tool_call_id: "call_1", content: split },
+        ],
+      ]) {
+        await expect(
+          client.chat.completions.create({ model: "tiny-story", messages } as never),
+          JSON.stringify(messages),
+        ).rejects.toMatchObject({
+          status: 422,
+          code: "CONTENT_BLOCKED",
+          error: { details: { words: ["forbiddenword"] } },
+        });
+      }
+      expect(model.requests.length).toBe(asked);
+      // The parts in the other order are not the word: the model reads "wordforbidden".
+      const answered = await client.chat.completions.create({
+        model: "tiny-story",
+        messages: [{ role: "user", content: [split[1], split[0]] }],
+      } as never);
+      expect(answered.choices[0]?.message.content).toMatch(/^Hello from the model\./);
+    } finally {
+      await setFilterWords(web.app, admin, []);
+    }
+  });
+
   it("ends an answer the model service broke off with an error the openai client throws", async () => {
     model.options.failAfterWords = 2;
     try {
