@@ -100,7 +100,17 @@ function clients(
       };
     },
   } as unknown as SearchClient;
-  return { knowledge, search, model: {} as ModelClient, knowledgeQueries, knowledgeRequests, searches };
+  // The output filter as a site without words has it: nothing masked.
+  const contentFilter = { maskOutput: async (text: string) => text };
+  return {
+    knowledge,
+    search,
+    model: {} as ModelClient,
+    contentFilter,
+    knowledgeQueries,
+    knowledgeRequests,
+    searches,
+  };
 }
 
 describe("grounding a turn", () => {
@@ -123,6 +133,31 @@ describe("grounding a turn", () => {
     expect(grounding.warnings).toEqual(["knowledge-unavailable"]);
     expect(grounding.goneKnowledgeBaseIds).toEqual(["gone"]);
     expect(groundingPrompt(grounding.sources).systemMessage?.content).toContain("Passage of b about leave.");
+  });
+
+  it("shows the sources' titles and snippets through the output filter, the prompt keeping their text", async () => {
+    // The output filter as one masking "secret" (a block, drop or mask list's word) has it.
+    const masked = { maskOutput: async (text: string) => text.replace(/secret/gi, "******") };
+    // The word straddles the snippet's cut: masked whole before the cut, no "se" is left.
+    const passageText = `${"x".repeat(297)} secret plans`;
+    const grounding = await groundTurn(
+      { query: "plans", model: "m", user: "u1", knowledgeBaseIds: ["a"], search: "on" },
+      {
+        ...clients({
+          passage: { documentTitle: "Secret handbook.md", text: passageText },
+          result: { title: "Secret news", snippet: "The secret is out", content: "Page about the secret." },
+        }),
+        contentFilter: masked,
+      },
+    );
+    const { citations, systemMessage } = groundingPrompt(grounding.sources);
+    expect(citations.map(({ title, snippet }) => ({ title, snippet }))).toEqual([
+      { title: "****** handbook.md", snippet: `${"x".repeat(297)} **` },
+      { title: "****** news", snippet: "The ****** is out" },
+    ]);
+    expect(systemMessage?.content).toContain("secret plans");
+    expect(systemMessage?.content).toContain("Secret handbook.md");
+    expect(systemMessage?.content).toContain("Page about the secret.");
   });
 
   it("answers without passages when the knowledge service is down, and says so, naming no base gone", async () => {

@@ -10,6 +10,7 @@ import {
   SearchClientError,
   samePage,
 } from "@hearth/contracts";
+import type { ContentFilter } from "../chat/content-filter.js";
 import type { Citation } from "../conversations/conversation-store.js";
 import type { ChatMessage, ModelClient } from "../model/model-client.js";
 import { firstCodePoints } from "../text/first-code-points.js";
@@ -124,14 +125,44 @@ Reply with JSON only: {"queries": ["query 1", "query 2"]} with at most 3 short s
  * Collects the passages and web results a turn is grounded in, numbers them, and wraps them in a
  * system message that marks them as untrusted data: instructions inside sources are not to be
  * followed (prompt injection through documents or pages).
+ *
+ * What a citation shows of its source (its title and snippet) is shown to the user beside the
+ * answer, wherever the answer goes (a conversation's `sources` event and stored citations, a share,
+ * /v1's `hearth.citations`): it gets the output filter's treatment here, where every citation is
+ * built, as the answer does (`contentFilter.maskOutput`: the words of block, drop and mask lists
+ * masked, a source being no one's input to refuse). The prompt keeps the source's text as it is:
+ * the model's answer is filtered.
  */
 export async function groundTurn(
   request: GroundingRequest,
-  clients: { knowledge: KnowledgeClient; search: SearchClient; model: ModelClient },
+  clients: {
+    knowledge: KnowledgeClient;
+    search: SearchClient;
+    model: ModelClient;
+    contentFilter: Pick<ContentFilter, "maskOutput">;
+  },
 ): Promise<Grounding> {
   const sources: GroundingSource[] = [];
-  const cite = (citation: Omit<Citation, "n">, heading: string, text: string) => {
-    sources.push({ citation, heading, text });
+  const shown = (text: string) => clients.contentFilter.maskOutput(text);
+  /**
+   * Adds a source: its citation shows its title and the start of `snippetOf` (masked whole before it
+   * is cut, so that a word the cut would halve is masked too); the prompt gets `heading` and `text`.
+   */
+  const cite = async (
+    citation: Omit<Citation, "n" | "snippet">,
+    snippetOf: string,
+    heading: string,
+    text: string,
+  ) => {
+    sources.push({
+      citation: {
+        ...citation,
+        title: await shown(citation.title),
+        snippet: firstCodePoints(await shown(snippetOf), SNIPPET_CODE_POINTS),
+      },
+      heading,
+      text,
+    });
   };
   const warnings: string[] = [];
   let searchQueries: string[] = [];
@@ -151,13 +182,9 @@ export async function groundTurn(
   if (knowledge?.notReranked) warnings.push("knowledge-not-reranked");
   for (const passage of knowledge?.results ?? []) {
     const title = passage.documentTitle || "Document";
-    cite(
-      {
-        kind: "document",
-        title,
-        url: passageFileUrl(passage),
-        snippet: firstCodePoints(passage.text, SNIPPET_CODE_POINTS),
-      },
+    await cite(
+      { kind: "document", title, url: passageFileUrl(passage) },
+      passage.text,
       `${title}${passage.page ? `, page ${passage.page}` : ""}`,
       passage.text,
     );
@@ -200,13 +227,9 @@ export async function groundTurn(
         const page = pageIdentity(result);
         if (pages.some((cited, index) => index < earlierAnswers && samePage(cited, page))) continue;
         pages.push(page);
-        cite(
-          {
-            kind: "web",
-            title: result.title || result.url,
-            url: result.url,
-            snippet: firstCodePoints(result.snippet, SNIPPET_CODE_POINTS),
-          },
+        await cite(
+          { kind: "web", title: result.title || result.url, url: result.url },
+          result.snippet,
           `${result.title} (${result.url})`,
           // A page that could not be read (over the size limit, too slow) or held no text is
           // grounded in the engine's snippet.
