@@ -203,7 +203,12 @@ export async function runChatTurn(
         user: input.user.id,
         signal: upstream.signal,
       },
-      { knowledge: deps.knowledge, search: deps.search, model: deps.models, contentFilter: deps.contentFilter },
+      {
+        knowledge: deps.knowledge,
+        search: deps.search,
+        model: deps.models,
+        contentFilter: deps.contentFilter,
+      },
     );
     // Earlier reasoning is not sent back to the model (DeepSeek-R1 guidance); only answers are.
     // The prompt is sized to the model's context: the sources that fit, then the recent history.

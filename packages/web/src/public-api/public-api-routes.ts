@@ -475,7 +475,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
           search: searching.search,
           user: user.id,
         },
-        { knowledge: deps.knowledge, search: deps.search, model: deps.models, contentFilter: deps.contentFilter },
+        {
+          knowledge: deps.knowledge,
+          search: deps.search,
+          model: deps.models,
+          contentFilter: deps.contentFilter,
+        },
       );
       // Sized to the model's context: the room max_tokens asks for, the sources that fit, then the
       // client's earlier messages, newest first; only the sources sent are cited.
