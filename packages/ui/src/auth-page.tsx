@@ -12,6 +12,8 @@ type Field = "username" | "password" | "confirmation";
 const FIELDS_BY_CODE: Record<string, Field[]> = {
   INVALID_CREDENTIALS: ["username", "password"],
   USERNAME_TAKEN: ["username"],
+  // A sign-up's user name holding a word the input filter refuses.
+  CONTENT_BLOCKED: ["username"],
   WEAK_PASSWORD: ["password"],
 };
 

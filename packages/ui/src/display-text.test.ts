@@ -116,6 +116,19 @@ describe("error codes in the reader's language", () => {
     );
   });
 
+  it("names the refused field of a name, in the reader's language", () => {
+    const details = { field: "name", words: ["机密"] };
+    expect(errorText(zh, "CONTENT_BLOCKED", "The name contains blocked words: 机密", details)).toBe(
+      "名称中含有本站不允许的词语。被拒绝的词：机密",
+    );
+    expect(errorText(en, "CONTENT_BLOCKED", "", { field: "title", words: ["x"] })).toBe(
+      "The title contains a word this site does not allow. Refused: x",
+    );
+    expect(errorText(en, "CONTENT_BLOCKED", "", { field: "username", words: ["x"] })).toBe(
+      "The user name contains a word this site does not allow. Refused: x",
+    );
+  });
+
   it("says how long a refused message is and the limit it is over, in the reader's language", () => {
     const details = { maxChars: 100_000, chars: 100_312 };
     const message = "A message may have at most 100000 characters; this one has 100312";

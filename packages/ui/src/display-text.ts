@@ -53,10 +53,16 @@ export function errorText(
   const maxBytes = details?.maxBytes;
   if (code === "DOCUMENT_TOO_LARGE" && typeof maxBytes === "number")
     return fill(t.errorDetails.fileTooLarge, { max: fileSizeText(t, maxBytes) });
+  // A refused name says which it was (details.field: title, name, description, username).
+  const field = details?.field;
+  const refused =
+    code === "CONTENT_BLOCKED" && typeof field === "string"
+      ? (t.blockedFields[field] ?? translated)
+      : translated;
   const words = details?.words;
   if (Array.isArray(words) && words.length > 0)
-    return fill(t.errorDetails.words, { text: translated, words: words.join(t.errorDetails.separator) });
-  return translated;
+    return fill(t.errorDetails.words, { text: refused, words: words.join(t.errorDetails.separator) });
+  return refused;
 }
 
 /**

@@ -827,6 +827,13 @@ const en = {
     search: "The search service cannot be reached.",
     knowledge: "The knowledge service cannot be reached.",
   } as Record<string, string>,
+  /** CONTENT_BLOCKED for a name rather than a message, by the field it names (details.field). */
+  blockedFields: {
+    title: "The title contains a word this site does not allow.",
+    name: "The name contains a word this site does not allow.",
+    description: "The description contains a word this site does not allow.",
+    username: "The user name contains a word this site does not allow.",
+  } as Record<string, string>,
   /** The services of the Status tab, and the reasons their readiness checks give (as written). */
   serviceNames: { web: "Web", model: "Model", search: "Search", knowledge: "Knowledge" } as Record<
     string,
@@ -2079,6 +2086,12 @@ const zhCN: Messages = {
     model: "无法连接模型服务。",
     search: "无法连接搜索服务。",
     knowledge: "无法连接知识库服务。",
+  },
+  blockedFields: {
+    title: "标题中含有本站不允许的词语。",
+    name: "名称中含有本站不允许的词语。",
+    description: "描述中含有本站不允许的词语。",
+    username: "用户名中含有本站不允许的词语。",
   },
   serviceNames: { web: "Web 服务", model: "模型服务", search: "搜索服务", knowledge: "知识库服务" },
   serviceReasons: {

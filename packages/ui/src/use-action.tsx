@@ -15,12 +15,15 @@ export function errorCode(error: unknown): string | undefined {
 
 /**
  * The form field a caught error is about, so the form shows it beside that field: the name for
- * USERNAME_TAKEN, the password for WEAK_PASSWORD, else the field a refused request names.
+ * USERNAME_TAKEN, the password for WEAK_PASSWORD, else the field a refused request names (a name
+ * the input filter refused, CONTENT_BLOCKED, names it too).
  */
 export function errorField(error: unknown): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
   if (error.code === "USERNAME_TAKEN") return "username";
   if (error.code === "WEAK_PASSWORD") return "password";
+  if (error.code === "CONTENT_BLOCKED")
+    return typeof error.details?.field === "string" ? error.details.field : undefined;
   return error.code === "INVALID_REQUEST" ? invalidField(error.details) : undefined;
 }
 

@@ -173,7 +173,14 @@ export async function createWebService(
   const assistants = new AssistantStore(db, knowledgeAccess);
 
   const { ssoSignOutUrl } = registerOidcRoutes(app, { db, config, settings, authCache });
-  registerAccountRoutes(app, { db, config, settings, throttle: new LoginThrottle(), ssoSignOutUrl });
+  registerAccountRoutes(app, {
+    db,
+    config,
+    settings,
+    throttle: new LoginThrottle(),
+    ssoSignOutUrl,
+    contentFilter,
+  });
   registerChatRoutes(app, {
     config,
     models,
@@ -226,13 +233,24 @@ export async function createWebService(
   });
   registerConversationFileRoutes(app, { conversations, files });
   registerShareRoutes(app, { conversations, shares, settings });
-  registerFolderRoutes(app, { folders: new FolderStore(db), turns: turnDeps.turns, purgeFiles });
+  registerFolderRoutes(app, {
+    folders: new FolderStore(db),
+    turns: turnDeps.turns,
+    purgeFiles,
+    contentFilter,
+  });
   registerFeedbackRoutes(app, { conversations, contentFilter });
   registerPromptRoutes(app, { prompts: new PromptStore(db), config, contentFilter });
   registerMemoryRoutes(app, { memories, contentFilter });
   registerBannerRoutes(app, { banners: new BannerStore(db), contentFilter });
   registerAssistantRoutes(app, { assistants, config, contentFilter, modelAccess });
-  registerKnowledgeRoutes(app, { db, knowledge: knowledgeProxy, knowledgeAccess, modelAccess });
+  registerKnowledgeRoutes(app, {
+    db,
+    knowledge: knowledgeProxy,
+    knowledgeAccess,
+    modelAccess,
+    contentFilter,
+  });
   registerPublicApi(app, { ...turnDeps, config, modelAccess, knowledgeAccess, assistants });
   registerExternalKnowledgeApi(app, { knowledge, knowledgeAccess });
   registerAdminRoutes(app, {

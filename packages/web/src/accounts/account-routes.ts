@@ -5,6 +5,7 @@ import { z } from "zod";
 import { serializeCookie } from "../auth/cookies.js";
 import { oidcSettings } from "../auth/oidc-provider.js";
 import { authenticate, CSRF_COOKIE, currentUser, SESSION_COOKIE } from "../auth/route-access.js";
+import type { ContentFilter } from "../chat/content-filter.js";
 import type { SettingsStore } from "../settings/settings-store.js";
 import type { WebDatabase } from "../storage/open-database.js";
 import {
@@ -31,6 +32,8 @@ interface Deps {
   config: HearthConfig;
   settings: SettingsStore;
   throttle: LoginThrottle;
+  /** The input filter a new user name is held to: others see it (a share's owner, a group's members). */
+  contentFilter: Pick<ContentFilter, "checkFields">;
   /**
    * Where a single sign-on session, ended here, is ended at the provider too (its ID token given):
    * undefined when the provider names no end_session_endpoint, or single sign-on is off.
@@ -143,6 +146,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: Deps) {
       if (Number(users.count) > 0)
         throw new HearthError("PASSWORD_LOGIN_DISABLED", "Accounts are made by signing in with SSO here");
     }
+    await deps.contentFilter.checkFields({ username: body.username });
     const created = await createUser(db, { ...body, signup: await deps.settings.signupMode() });
     if (created.status !== "active")
       return reply.code(202).send({

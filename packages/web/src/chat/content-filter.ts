@@ -155,22 +155,41 @@ export class ContentFilter {
    * one (机密 in 手机密码) is otherwise a riddle to the writer.
    */
   async checkInputs(texts: Iterable<string>): Promise<void> {
+    const words = await this.#refusedWords(texts);
+    if (words.length > 0)
+      throw new HearthError("CONTENT_BLOCKED", `The message contains blocked words: ${words.join(", ")}`, {
+        details: { words },
+      });
+  }
+
+  /**
+   * Refuses (CONTENT_BLOCKED) a name or other text a user writes that others may see (a
+   * conversation's title, a folder's name, a knowledge base's name and description, a user name) as
+   * a message is refused, the same hits counting: `details.field` names the first field given that
+   * holds a blocked word, `details.words` its words. Fields left out (undefined, null) are not checked.
+   */
+  async checkFields(fields: Record<string, string | null | undefined>): Promise<void> {
+    for (const [field, text] of Object.entries(fields)) {
+      if (text === undefined || text === null) continue;
+      const words = await this.#refusedWords([text]);
+      if (words.length > 0)
+        throw new HearthError("CONTENT_BLOCKED", `The ${field} contains blocked words: ${words.join(", ")}`, {
+          details: { field, words },
+        });
+    }
+  }
+
+  /** The words of `texts` that a block or drop list (or an administrator's word) refuses, as written. */
+  async #refusedWords(texts: Iterable<string>): Promise<string[]> {
     const settings = await this.#current();
     // No word listed: nothing to find (the texts are not even normalised).
-    if (!settings.applyToInput || this.#filter.longestWord === 0) return;
+    if (!settings.applyToInput || this.#filter.longestWord === 0) return [];
     const words = new Set<string>();
     for (const text of texts) {
       for (const hit of this.#filter.check(text).hits)
         if (INPUT_REFUSE.includes(hit.action)) words.add(text.slice(hit.start, hit.end));
     }
-    if (words.size > 0)
-      throw new HearthError(
-        "CONTENT_BLOCKED",
-        `The message contains blocked words: ${[...words].join(", ")}`,
-        {
-          details: { words: [...words] },
-        },
-      );
+    return [...words];
   }
 
   /** The maskers for one answer; undefined when output filtering is off or no word is listed. */

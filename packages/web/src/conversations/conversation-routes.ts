@@ -217,6 +217,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         ...chatControlsFields,
       })
       .parse(request.body ?? {});
+    // A title reaches others through a share link: held to the input filter as a message is.
+    await deps.contentFilter.checkFields({ title: parsed.title });
     const {
       controls,
       rest: { assistantId, chosenKnowledgeBaseIds, ...fields },
@@ -362,6 +364,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         message: `Give title, systemPrompt, pinned, folderId, archived, temporary, chosenKnowledgeBaseIds or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
       })
       .parse(request.body);
+    await deps.contentFilter.checkFields({ title: changes.title });
     await checkSystemPrompt(changes.systemPrompt);
     const { controls, rest } = separateControls(changes);
     const chosen = rest.chosenKnowledgeBaseIds && (await readableBases(user, rest.chosenKnowledgeBaseIds));
@@ -606,6 +609,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     const body = z
       .strictObject({ seq: z.number().int().min(0), title: z.string().trim().min(1).max(200).optional() })
       .parse(request.body);
+    await deps.contentFilter.checkFields({ title: body.title });
     if (source.temporary)
       throw new HearthError("CONVERSATION_TEMPORARY", "A temporary chat cannot be branched: keep it first");
     const history = await store.messages(user.id, id);

@@ -2,19 +2,23 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ContentFilter } from "../chat/content-filter.js";
 import type { RunningTurns } from "../chat/running-turns.js";
 import { FOLDER_NAME_MAX_CHARS, type FolderStore } from "./folder-store.js";
 
 /**
  * A user's folders of conversations: list (with how many conversations each holds), create,
  * rename, delete. A conversation goes into one with PATCH /api/conversations/{id} `folderId`, and
- * the list shows one folder's with GET /api/conversations?folderId= (conversation-routes.ts).
+ * the list shows one folder's with GET /api/conversations?folderId= (conversation-routes.ts). A
+ * folder's name is held to the input filter as a message is (422 CONTENT_BLOCKED, `details.field`
+ * "name"): a conversation exported or shared from it carries it.
  */
 export function registerFolderRoutes(
   app: FastifyInstance,
   deps: {
     folders: FolderStore;
     turns: RunningTurns;
+    contentFilter: Pick<ContentFilter, "checkFields">;
     /** Deletes the deleted chats' files on the knowledge service (ConversationFiles.purge). */
     purgeFiles?: () => Promise<void>;
   },
@@ -29,6 +33,7 @@ export function registerFolderRoutes(
 
   app.post("/api/folders", access, async (request, reply) => {
     const { name } = folderName.parse(request.body ?? {});
+    await deps.contentFilter.checkFields({ name });
     return reply.code(201).send(await folders.create(currentUser(request).id, name));
   });
 
@@ -38,6 +43,7 @@ export function registerFolderRoutes(
     // Ownership before validation: another user's folder is a 404 whatever the body.
     await folders.get(user.id, id);
     const { name } = folderName.parse(request.body ?? {});
+    await deps.contentFilter.checkFields({ name });
     return folders.rename(user.id, id, name);
   });
 

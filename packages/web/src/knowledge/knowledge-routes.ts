@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
+import type { ContentFilter } from "../chat/content-filter.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { preflight } from "../public-api/cors.js";
 import type { WebDatabase } from "../storage/open-database.js";
@@ -24,6 +25,8 @@ interface Deps {
   knowledge: ServiceProxy;
   knowledgeAccess: KnowledgeAccess;
   modelAccess: ModelAccess;
+  /** The input filter a base's name and description are held to: group members or everyone see them. */
+  contentFilter: Pick<ContentFilter, "checkFields">;
 }
 
 const accessBody = z.strictObject({
@@ -190,7 +193,7 @@ export function knowledgeForwarder(db: WebDatabase, knowledge: ServiceProxy) {
  * service started itself (a watched folder's scan) too.
  */
 export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
-  const { db, knowledge, knowledgeAccess, modelAccess } = deps;
+  const { db, knowledge, knowledgeAccess, modelAccess, contentFilter } = deps;
   const user = { config: { access: "user" as const } };
   const admin = { config: { access: "admin" as const } };
   // Routes that read a base, which the public API points its clients to (the list, a citation's
@@ -338,6 +341,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.post("/api/knowledge-bases", user, async (request, reply) => {
     const me = currentUser(request);
     const body = createBody.parse(request.body);
+    await contentFilter.checkFields({ name: body.name, description: body.description });
     assertMayWatch(request, body);
     await assertMayUseModelsOf(modelAccess, request, body);
     const { visibility, ...fields } = body;
@@ -380,6 +384,7 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
   app.patch("/api/knowledge-bases/:id", user, async (request, reply) => {
     const id = await guard(request, "manage");
     const body = updateKnowledgeBaseRequestSchema.parse(request.body);
+    await contentFilter.checkFields({ name: body.name, description: body.description });
     assertMayWatch(request, body);
     await assertMayUseModelsOf(modelAccess, request, body);
     if (body.name !== undefined) {
