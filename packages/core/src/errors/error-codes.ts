@@ -442,7 +442,10 @@ export const ERROR_CODES = {
     status: 429,
     summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets.",
   },
-  CONTENT_BLOCKED: { status: 422, summary: "The message contains words the sensitive-word filter blocks." },
+  CONTENT_BLOCKED: {
+    status: 422,
+    summary: "The message, or a name (details.field), contains words the sensitive-word filter blocks.",
+  },
   DATABASE_UNAVAILABLE: { status: 503, summary: "The web service's database cannot be opened or reached." },
   // Knowledge index and retrieval
   INDEX_DIMENSION_MISMATCH: {
