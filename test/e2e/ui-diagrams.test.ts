@@ -94,6 +94,16 @@ describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
     await expect.poll(fill).toBe(light);
   });
 
+  it("draws a one-line diagram (its `-->` kept by the sanitiser), named by its kind; a broken one says so", async () => {
+    const answer = await ask(["```mermaid\ngraph LR; X-->Y;\n```\n"], "one line");
+    const diagram = answer.getByRole("img", { name: "Diagram: graph LR" });
+    await diagram.waitFor();
+    expect(await diagram.locator(".node").count()).toBe(2);
+    const broken = await ask(["```mermaid\ngraph LR; X-->((( ;\n```\n"], "one broken line");
+    await broken.getByText("This diagram could not be drawn; its Mermaid code is shown.").waitFor();
+    expect(await broken.locator("pre code.language-mermaid").isVisible()).toBe(true);
+  });
+
   it("keeps a block mermaid cannot read as code with a note, and puts no error diagram into the page", async () => {
     const { page } = phone;
     const answer = await ask(
@@ -101,7 +111,7 @@ describe.skipIf(!hasChromium)("diagrams in answers, in the browser", () => {
         "```mermaid\nflowchart LR\n  A --> \n  ((( oops\n```\n\n",
         // Mermaid, loaded (a diagram was drawn), hooks into DOMPurify's shared instance: answers are
         // sanitised as before (a link opens a new tab, with no referrer).
-        '<a href="https://elsewhere.example/" target="_top">elsewhere</a> ',
+        "[elsewhere](https://elsewhere.example/) ",
       ],
       "a broken flow",
     );

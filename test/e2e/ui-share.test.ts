@@ -163,7 +163,9 @@ describe.skipIf(!hasChromium)("sharing a conversation in the browser", () => {
     ] as const) {
       await viewer.goto(url);
       const answer = viewer.locator("article.message.assistant").last();
-      await answer.getByRole("heading", { name: "Session expired" }).waitFor();
+      // Raw HTML is text: the fake page reads as the markup it is, and lays nothing over the page.
+      await answer.getByText(/<h1>Session expired<\/h1>/).waitFor();
+      expect(await answer.locator(".markdown h1, .markdown div[style]").count()).toBe(0);
       await heading.waitFor();
       expect(await onTop(heading), url).toBe(true);
       // The page's top left corner is the page's, not the answer's box.

@@ -93,12 +93,12 @@ describe("a ```mermaid block in an answer", () => {
   it("is its source as code, not highlighted, marked to be drawn with the name it is read by", () => {
     const html = htmlOf('A flow:\n\n```mermaid\nflowchart LR\n  A["<b>x</b>"] --> B\n```\n\nafter');
     expect(html).toContain(
-      '<pre data-diagram="flowchart LR" data-complete><code class="language-mermaid">flowchart LR\n  A[&quot;&lt;b&gt;x&lt;/b&gt;&quot;] --&gt; B</code></pre>',
+      '<pre data-diagram="mermaid" data-complete><code class="language-mermaid">flowchart LR\n  A[&quot;&lt;b&gt;x&lt;/b&gt;&quot;] --&gt; B</code></pre>',
     );
     expect(html).not.toContain("hljs");
     expect(html).toContain("<p>after</p>");
     // Any fence, any case; another language is highlighted as before.
-    expect(htmlOf("~~~~ Mermaid\npie\n~~~~~")).toContain('<pre data-diagram="pie" data-complete>');
+    expect(htmlOf("~~~~ Mermaid\npie\n~~~~~")).toContain('<pre data-diagram="mermaid" data-complete>');
     expect(htmlOf("```js\nconst a = 1;\n```")).toContain('class="hljs language-js"');
   });
 
@@ -113,11 +113,34 @@ describe("a ```mermaid block in an answer", () => {
     expect(htmlOf("- a list\n  ```mermaid\n  graph TD\n  ```\n")).toContain("data-complete");
   });
 
-  it("is read by its accTitle, else its first line past front matter and %% comments", async () => {
-    const { diagramName } = await import("./markdown-render.js");
-    expect(diagramName("sequenceDiagram\n  accTitle: Sign-in steps\n  A->>B: hi")).toBe("Sign-in steps");
-    expect(diagramName("---\ntitle: Flow\n---\n%%{init: {}}%%\n\n  graph TD\nA-->B")).toBe("graph TD");
-    expect(diagramName("")).toBe("");
+  it("is marked with nothing of its source, which a sanitiser could drop it for (a one-line `X-->Y`)", () => {
+    expect(htmlOf("```mermaid\ngraph LR; X-->Y;\n```")).toBe(
+      '<pre data-diagram="mermaid" data-complete><code class="language-mermaid">graph LR; X--&gt;Y;</code></pre>',
+    );
+    expect(htmlOf("```mermaid\nsequenceDiagram\n  accTitle: a --> b ]>\n```")).toContain(
+      '<pre data-diagram="mermaid" data-complete>',
+    );
+  });
+});
+
+describe("raw HTML in an answer", () => {
+  it("is shown as the text it is, never markup (a script, an image's handler, a block of it)", () => {
+    expect(htmlOf("<script>alert(1)</script>")).toBe("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n");
+    expect(htmlOf("see <img src=x onerror=alert(1)> and **this**")).toBe(
+      "<p>see &lt;img src=x onerror=alert(1)&gt; and <strong>this</strong></p>\n",
+    );
+    expect(htmlOf('<div style="position:fixed">\nhi\n</div>')).toBe(
+      "<p>&lt;div style=&quot;position:fixed&quot;&gt;<br>hi<br>&lt;/div&gt;</p>\n",
+    );
+    // Markdown's own markup is as before.
+    expect(htmlOf("a `<b>` b")).toBe("<p>a <code>&lt;b&gt;</code> b</p>\n");
+  });
+
+  it("holds a formula's placeholder as text: written in the answer, it is no formula's place", () => {
+    const { html, formulas, mark } = markdownToHtml("a $x$ and @@MATH0@@ as written");
+    expect(formulas).toHaveLength(1);
+    expect(mark).not.toBe("@@MATH");
+    expect(html).toBe(`<p>a ${mark}0@@ and @@MATH0@@ as written</p>\n`);
   });
 });
 

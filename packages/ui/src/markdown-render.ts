@@ -1,7 +1,9 @@
 /**
  * Markdown to safe HTML, loaded lazily (marked, highlight.js, KaTeX and DOMPurify are the heavy
- * part of the UI). Model output is untrusted: everything goes through DOMPurify, so a `<script>`
- * or an `onerror=` in an answer is rendered inert. Formulas are KaTeX's own HTML, sanitised apart
+ * part of the UI). Model output is untrusted: raw HTML in an answer is shown as the text it is
+ * (`<script>alert(1)</script>` reads as written, as ChatGPT shows it), never markup; what the
+ * renderer writes itself goes through DOMPurify all the same, so nothing an answer holds can run.
+ * Formulas are KaTeX's own HTML, sanitised apart
  * and put in the answer's text after it is sanitised: they may draw with SVG, which the answer's
  * own HTML may not. A ```mermaid block stays code here, marked for the Markdown component to draw
  * (diagrams.ts).
@@ -38,6 +40,11 @@ const marked = new Marked({
         return `<li><p><label>${this.parser.parseInline((first as Tokens.Paragraph).tokens)}</label></p>\n${this.parser.parse(rest)}</li>\n`;
       return `<li><label>${this.parser.parse(item.tokens.slice(0, 2))}</label>${this.parser.parse(item.tokens.slice(2))}</li>\n`;
     },
+    // Raw HTML (a block or a tag inline) is text: an answer's markup is Markdown's alone.
+    html({ text, block }) {
+      const escaped = escapeHtml(text);
+      return block ? `<p>${escaped.trimEnd().replace(/\n/g, "<br>")}</p>\n` : escaped;
+    },
     // An image elsewhere on the web is a link the reader may follow, not a request the page makes.
     image({ href, text }) {
       if (!isElsewhere(href)) return false;
@@ -48,12 +55,14 @@ const marked = new Marked({
 
 /**
  * A ```mermaid block: its source as code (not highlighted), marked to be drawn as a diagram
- * (`data-diagram`, the name it is read by), once its closing fence has come (`data-complete`): a
- * streaming answer's unfinished diagram is not drawn, nor said to be wrong, before it is whole.
+ * (`data-diagram="mermaid"`; the page names it from its code, diagramName), once its closing fence
+ * has come (`data-complete`): a streaming answer's unfinished diagram is not drawn, nor said to be
+ * wrong, before it is whole. The mark holds nothing of the source: DOMPurify drops an attribute
+ * whose value holds `-->` (as a one-line flowchart's first line does), and the block with it.
  */
 function diagramBlock(text: string, raw: string): string {
   const complete = fenceClosed(raw) ? " data-complete" : "";
-  return `<pre data-diagram="${escapeHtml(diagramName(text))}"${complete}><code class="language-mermaid">${escapeHtml(text)}</code></pre>`;
+  return `<pre data-diagram="mermaid"${complete}><code class="language-mermaid">${escapeHtml(text)}</code></pre>`;
 }
 
 /** Whether a fenced block (as marked read it) ends with its closing fence. */
@@ -63,23 +72,6 @@ function fenceClosed(raw: string): boolean {
   const open = /^\s*(`{3,}|~{3,})/.exec(lines[0]!)?.[1];
   const close = /^\s*(`{3,}|~{3,})\s*$/.exec(lines.at(-1)!)?.[1];
   return open !== undefined && close !== undefined && close[0] === open[0] && close.length >= open.length;
-}
-
-/**
- * What a diagram is read by: its `accTitle` when it gives one, else its first line, which says its
- * kind ("flowchart LR", "sequenceDiagram"); front matter and `%%` comments and directives are skipped.
- */
-export function diagramName(source: string): string {
-  const title = /^\s*accTitle\s*:\s*(.+)$/m.exec(source)?.[1];
-  if (title) return title.trim().slice(0, 100);
-  const lines = source.split("\n");
-  let at = 0;
-  if (lines[0]?.trim() === "---") {
-    const end = lines.findIndex((line, index) => index > 0 && line.trim() === "---");
-    at = end === -1 ? lines.length : end + 1;
-  }
-  const first = lines.slice(at).find((line) => line.trim() !== "" && !line.trim().startsWith("%%"));
-  return (first ?? "").trim().slice(0, 100);
 }
 
 const escapeHtml = (text: string) =>
@@ -222,8 +214,19 @@ const CODE = /^(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^\1[ \t]*$|(?![\s\S]))|`[^`\n]+`/
 /** A start tag, its quoted attribute values read whole (a `>` in one does not end it). */
 const START_TAG = /<[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>/g;
 
-/** Where a formula is in an answer's HTML until it is sanitised: KaTeX's output is put in its place after. */
-const FORMULA_PLACE = /@@MATH(\d+)@@/g;
+/**
+ * What marks where a formula is in an answer's HTML until it is sanitised (KaTeX's output is put in
+ * its place after): `@@MATH0@@`, unless the answer holds that text itself (it is shown as written),
+ * then one it does not hold.
+ */
+function placeMark(source: string): string {
+  let mark = "@@MATH";
+  while (source.includes(mark)) mark = `@@MATH${Math.random().toString(36).slice(2, 8)}x`;
+  return mark;
+}
+
+/** The places of formulas marked with `mark` (their numbers captured). */
+const formulaPlaces = (mark: string) => new RegExp(`${mark}(\\d+)@@`, "g");
 
 /** A formula of an answer: its source as written (delimiters too), its TeX, and whether it is a block of its own. */
 export interface Formula {
@@ -245,7 +248,9 @@ export function katexHtml({ tex, displayMode }: Formula): string {
 export function markdownToHtml(
   source: string,
   citations: CitationLink[] = [],
-): { html: string; formulas: Formula[] } {
+): { html: string; formulas: Formula[]; mark: string } {
+  const mark = placeMark(source);
+  const places = formulaPlaces(mark);
   // Code is kept out of the math below: `$HOME`, `$('#a')` or `\(\d+\)` in code are not formulas.
   const code: string[] = [];
   const withoutCode = source.replace(CODE, (match) => {
@@ -263,11 +268,11 @@ export function markdownToHtml(
       tex: (block ?? bracket ?? inline ?? paren) as string,
       displayMode: block !== undefined || bracket !== undefined,
     });
-    return `@@MATH${formulas.length - 1}@@`;
+    return `${mark}${formulas.length - 1}@@`;
   });
   const withCode = withPlaceholders.replace(/@@CODE(\d+)@@/g, (_m, index) => code[Number(index)] ?? "");
   let html = (marked.parse(withCode, { async: false }) as string).replace(START_TAG, (tag) =>
-    tag.replace(FORMULA_PLACE, (place, index) => {
+    tag.replace(places, (place, index) => {
       const formula = formulas[Number(index)];
       return formula ? escapeHtml(formula.source) : place;
     }),
@@ -288,7 +293,7 @@ export function markdownToHtml(
       )
       .join("");
   }
-  return { html, formulas };
+  return { html, formulas, mark };
 }
 
 /**
@@ -307,7 +312,10 @@ const FORBID_TAGS = ["style", "form", "button", "select", "textarea"];
 // would keep: a screen reader would read the formula, then its source.
 const ADD_FORBID_CONTENTS = ["annotation", "annotation-xml"];
 
-/** What an answer's own HTML (the model's Markdown and raw HTML) may hold: no SVG. */
+/**
+ * What an answer's HTML (its Markdown's: raw HTML in it is text) may hold: no SVG. Defence in depth:
+ * the renderer writes nothing else, but should it let markup through, this is what is kept of it.
+ */
 const ANSWER_HTML = {
   USE_PROFILES: { html: true, mathMl: true },
   FORBID_TAGS,
@@ -367,32 +375,32 @@ const TEXT_ONLY = new Set([
  * text. Only text among HTML elements takes one (the HTML is read again as it was written): in
  * MathML or SVG of the answer's own, or where text is not markup, the placeholder stays text.
  */
-function placeFormulas(answer: DocumentFragment, formulas: Formula[]): void {
+function placeFormulas(answer: DocumentFragment, formulas: Formula[], mark: string): void {
   const walker = answer.ownerDocument.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
   const texts: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode())
-    if ((node as Text).data.includes("@@MATH")) texts.push(node as Text);
+    if ((node as Text).data.includes(mark)) texts.push(node as Text);
   for (const text of texts) {
     let parent = text.parentElement;
     while (parent && parent.namespaceURI === XHTML && !TEXT_ONLY.has(parent.tagName))
       parent = parent.parentElement;
     if (parent) continue;
-    const parts = text.data.split(FORMULA_PLACE);
+    const parts = text.data.split(formulaPlaces(mark));
     if (parts.length === 1) continue;
     // split gives the text around the placeholders, and between them each one's number.
     text.replaceWith(
       ...parts.map((part, index) => {
         const formula = index % 2 === 1 ? formulas[Number(part)] : undefined;
-        return formula ? sanitisedFormula(formula) : index % 2 === 1 ? `@@MATH${part}@@` : part;
+        return formula ? sanitisedFormula(formula) : index % 2 === 1 ? `${mark}${part}@@` : part;
       }),
     );
   }
 }
 
 export function renderMarkdown(source: string, citations: CitationLink[] = []): string {
-  const { html, formulas } = markdownToHtml(source, citations);
+  const { html, formulas, mark } = markdownToHtml(source, citations);
   const answer = purify.sanitize(disarmHandlers(html), ANSWER_HTML);
-  placeFormulas(answer, formulas);
+  placeFormulas(answer, formulas, mark);
   // Written out in an inert document: nothing in it loads before the page shows it.
   const written = document.createElement("template");
   written.content.append(answer);

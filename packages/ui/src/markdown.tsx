@@ -7,6 +7,7 @@ import {
   useState,
   useSyncExternalStore,
 } from "react";
+import { diagramName } from "./diagram-name.js";
 import type { Drawn, Theme } from "./diagrams.js";
 import { keyboardScrollable } from "./focus.js";
 import { fill, type Messages, useI18n } from "./i18n.js";
@@ -108,7 +109,7 @@ function showDiagram(pre: HTMLElement, drawn: Drawn, asCode: boolean, t: Message
   // One image, named: not mermaid's document of parts with a role description ("flowchart-v2").
   const svg = view.querySelector("svg");
   if (svg) {
-    const name = pre.dataset.diagram;
+    const name = diagramName(pre.querySelector("code")?.textContent ?? "");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", name ? fill(t.diagramNamed, { name }) : t.diagram);
     svg.removeAttribute("aria-roledescription");
