@@ -93,6 +93,46 @@ describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialec
     expect(await chosen(stand.alice, (branched.json() as { id: string }).id)).toEqual([policies]);
   });
 
+  it("keeps the web search mode of a chat (one started without an assistant too), given back and exported", async () => {
+    const webSearch = async (id: string) => {
+      const response = await inject(stand.alice, "GET", `/api/conversations/${id}`);
+      expect(response.statusCode, response.body).toBe(200);
+      return (response.json() as { webSearch: string | null }).webSearch;
+    };
+    const id = await conversation(stand.alice);
+    expect(await webSearch(id)).toBeNull();
+    await turn(stand.alice, id, "messages", { search: "on" });
+    expect(await webSearch(id)).toBe("on");
+    // A turn sent without it (an API client's) leaves it as it was.
+    await turn(stand.alice, id, "messages", {});
+    expect(await webSearch(id)).toBe("on");
+    await turn(stand.alice, id, "regenerate", { search: "auto" });
+    expect(await webSearch(id)).toBe("auto");
+    const exported = await inject(stand.alice, "GET", `/api/conversations/${id}/export?format=json`);
+    expect((exported.json() as { webSearch: string | null }).webSearch).toBe("auto");
+
+    // Chosen in the chat before the next turn: kept, without moving it up the list.
+    const before = (await inject(stand.alice, "GET", `/api/conversations/${id}`)).json() as {
+      updatedAt: string;
+    };
+    const patched = await inject(stand.alice, "PATCH", `/api/conversations/${id}`, { webSearch: "off" });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ webSearch: "off", updatedAt: before.updatedAt });
+    expect(
+      (await inject(stand.alice, "PATCH", `/api/conversations/${id}`, { webSearch: "sometimes" })).statusCode,
+    ).toBe(400);
+
+    // Chosen in a new chat before its first message; a branch keeps its source's.
+    const chosenFirst = await conversation(stand.alice, { webSearch: "on" });
+    expect(await webSearch(chosenFirst)).toBe("on");
+    await turn(stand.alice, chosenFirst, "messages", { search: "on" });
+    const branched = await inject(stand.alice, "POST", `/api/conversations/${chosenFirst}/branch`, {
+      seq: 1,
+    });
+    expect(branched.statusCode, branched.body).toBe(201);
+    expect(await webSearch((branched.json() as { id: string }).id)).toBe("on");
+  });
+
   it("does not give back a base its user can no longer read, nor keep one they never could", async () => {
     const shared = await base(stand.alice, "everyone", "public");
     const secret = await base(stand.alice, "board");

@@ -10,6 +10,7 @@ import {
   type StoredConversation,
   systemPromptMaxChars,
   titleFromMessage,
+  type WebSearchMode,
 } from "./conversation-store.js";
 import { FOLDER_NAME_MAX_CHARS, FolderStore } from "./folder-store.js";
 
@@ -74,6 +75,8 @@ export interface ConversationToStore {
   assistant?: ConversationAssistant;
   /** The knowledge bases the user chose for it (a branch keeps its source's choice). */
   chosenKnowledgeBaseIds?: string[] | null;
+  /** Its web search mode as chosen (a branch keeps its source's). */
+  webSearch?: WebSearchMode | null;
 }
 
 /** A conversation that is not in the shape of the file's format. */
@@ -478,6 +481,7 @@ export async function storeConversation(
       ...(conversation.controls ? { controls: conversation.controls } : {}),
       ...(conversation.assistant ? { assistant: conversation.assistant } : {}),
       chosenKnowledgeBaseIds: conversation.chosenKnowledgeBaseIds,
+      webSearch: conversation.webSearch,
     });
     let at = createdAt;
     for (const message of conversation.messages) {

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { CurrentUser } from "../accounts/account-store.js";
 import { usableDefaultModel } from "../accounts/preference-routes.js";
-import { readPreferences } from "../accounts/preferences-store.js";
+import { readPreferences, WEB_SEARCH_MODES } from "../accounts/preferences-store.js";
 import type { AssistantStore } from "../assistants/assistant-store.js";
 import { audit } from "../audit/audit-log.js";
 import { requestOrigin } from "../auth/request-origin.js";
@@ -36,6 +36,7 @@ import {
   type StoredMessage,
   systemPromptMaxChars,
   titleFromMessage,
+  type WebSearchMode,
 } from "./conversation-store.js";
 import { FolderStore } from "./folder-store.js";
 import { conversationsJsonOf, registerZipBodyParser } from "./import-archive.js";
@@ -50,7 +51,8 @@ const knowledgeBaseIdsSchema = z.array(z.string().min(1).max(200)).max(20);
  */
 const grounding = {
   knowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
-  search: z.enum(["off", "auto", "on"]).default("off"),
+  /** Absent: off for this turn, the conversation's mode left as it was. */
+  search: z.enum(WEB_SEARCH_MODES).optional(),
 };
 
 /** Whether a text is a time as the service stores and lists it (`Date#toISOString`'s form). */
@@ -214,6 +216,8 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         assistantId: z.string().min(1).max(100).optional(),
         /** The knowledge bases chosen for it before its first message: those the user may read are kept. */
         chosenKnowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
+        /** Its web search mode as chosen before its first message (over its assistant's). */
+        webSearch: z.enum(WEB_SEARCH_MODES).optional(),
         ...chatControlsFields,
       })
       .parse(request.body ?? {});
@@ -268,6 +272,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       systemPrompt?: string | null;
       temporary?: boolean;
       chosenKnowledgeBaseIds?: string[];
+      webSearch?: WebSearchMode;
       controls: Partial<ChatControls>;
     },
   ) => {
@@ -357,11 +362,13 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
         temporary: z.literal(false).optional(),
         /** The knowledge bases chosen for it before a turn: those the user may read are kept. */
         chosenKnowledgeBaseIds: knowledgeBaseIdsSchema.optional(),
+        /** Its web search mode, chosen before a turn. */
+        webSearch: z.enum(WEB_SEARCH_MODES).optional(),
         /** Its Chat controls: each given one set, null back to the model's own. */
         ...chatControlsFields,
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), {
-        message: `Give title, systemPrompt, pinned, folderId, archived, temporary, chosenKnowledgeBaseIds or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
+        message: `Give title, systemPrompt, pinned, folderId, archived, temporary, chosenKnowledgeBaseIds, webSearch or a Chat control (${CHAT_CONTROL_NAMES.join(", ")})`,
       })
       .parse(request.body);
     await deps.contentFilter.checkFields({ title: changes.title });
@@ -507,21 +514,26 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
     ]);
 
   /**
-   * Keeps the knowledge bases a turn was sent with as the conversation's choice (those the user may
-   * read), which it opens with on any device; a turn sent without them, or with the choice it has,
-   * leaves it as it was (and writes nothing).
+   * Keeps the knowledge bases and the web search mode a turn was sent with as the conversation's
+   * choice (of the bases, those the user may read), which it opens with on any device; a turn sent
+   * without them, or with the choice it has, leaves it as it was (and writes nothing).
    */
   const keepChoice = async (
     userId: string,
     conversation: StoredConversation,
-    sent: string[] | undefined,
+    sent: { knowledgeBaseIds?: string[]; search?: WebSearchMode },
     bases: { goneKnowledgeBaseIds: string[] },
   ) => {
-    if (!sent) return;
-    const chosen = sent.filter((kb) => !bases.goneKnowledgeBaseIds.includes(kb));
+    const chosen = sent.knowledgeBaseIds?.filter((kb) => !bases.goneKnowledgeBaseIds.includes(kb));
     const kept = conversation.chosenKnowledgeBaseIds;
-    if (kept && kept.length === chosen.length && kept.every((kb, index) => kb === chosen[index])) return;
-    await store.update(userId, conversation.id, { chosenKnowledgeBaseIds: chosen });
+    const sameBases =
+      !chosen || (kept && kept.length === chosen.length && kept.every((kb, index) => kb === chosen[index]));
+    const sameSearch = !sent.search || sent.search === conversation.webSearch;
+    if (sameBases && sameSearch) return;
+    await store.update(userId, conversation.id, {
+      ...(sameBases ? {} : { chosenKnowledgeBaseIds: chosen }),
+      ...(sameSearch ? {} : { webSearch: sent.search }),
+    });
   };
 
   /** What every turn of a conversation takes from it: its id, system prompt and Chat controls. */
@@ -579,14 +591,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       if (history.length === 0 && conversation.title === "New chat") {
         await store.rename(user.id, id, titleFromMessage(body.content));
       }
-      await keepChoice(user.id, conversation, body.knowledgeBaseIds, bases);
+      await keepChoice(user.id, conversation, body, bases);
       await answer(reply, conversation, {
         user,
         model: body.model,
         memories,
         history: [...history, message],
         ...bases,
-        search: body.search,
+        search: body.search ?? "off",
         admission,
         ...(versionId ? { replaces: { versionId } } : {}),
       });
@@ -637,6 +649,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       })),
       controls: controlsGiven(source),
       chosenKnowledgeBaseIds: source.chosenKnowledgeBaseIds,
+      webSearch: source.webSearch,
       ...(source.assistant
         ? {
             assistant: {
@@ -673,14 +686,14 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       let versionId: string | undefined;
       if (next && keepable) versionId = await store.setAside(id, next.seq);
       else if (next) await store.truncateFrom(id, next.seq);
-      await keepChoice(user.id, conversation, body.knowledgeBaseIds, bases);
+      await keepChoice(user.id, conversation, body, bases);
       await answer(reply, conversation, {
         user,
         model: body.model,
         memories,
         history: kept,
         ...bases,
-        search: body.search,
+        search: body.search ?? "off",
         fresh: true,
         admission,
         ...(versionId ? { replaces: { versionId } } : {}),

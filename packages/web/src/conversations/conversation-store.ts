@@ -101,6 +101,9 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `${LIKE_ESCAPE}${c}`);
 }
 
+/** A web search mode: off, auto (the model decides), on. */
+export type WebSearchMode = "off" | "auto" | "on";
+
 /** A conversation as the API gives it (its messages apart). */
 export interface StoredConversation {
   id: string;
@@ -131,8 +134,12 @@ export interface StoredConversation {
    * routes give only those the user may still read.
    */
   chosenKnowledgeBaseIds: string[] | null;
-  /** The web search mode it took from its assistant; null: none taken. */
-  webSearch: "off" | "auto" | "on" | null;
+  /**
+   * Its web search mode, as last chosen for it (sent with a turn, set before one, or given as it was
+   * made), which it opens with on any device; to start with, its assistant's. Null: never chosen (a
+   * conversation from before it was kept, which opens with the user's default).
+   */
+  webSearch: WebSearchMode | null;
   /**
    * Its Chat controls: the model parameters its turns use (the temperature starts as its
    * assistant's); each null: the model's own.
@@ -240,6 +247,8 @@ export interface ConversationChanges {
   controls?: Partial<ChatControls>;
   /** The knowledge bases the user chose for it (none: an empty list). */
   chosenKnowledgeBaseIds?: string[];
+  /** Its web search mode as chosen. */
+  webSearch?: WebSearchMode;
 }
 
 /**
@@ -514,6 +523,8 @@ export class ConversationStore {
       controls?: Partial<ChatControls>;
       /** The knowledge bases chosen for it (a branch keeps its source's choice). */
       chosenKnowledgeBaseIds?: string[] | null;
+      /** Its web search mode as chosen (over its assistant's; a branch keeps its source's). */
+      webSearch?: WebSearchMode | null;
     },
   ): Promise<StoredConversation> {
     const now = input.createdAt ?? new Date().toISOString();
@@ -530,7 +541,7 @@ export class ConversationStore {
       assistant_id: input.assistant?.id ?? null,
       assistant_name: input.assistant?.name ?? null,
       knowledge_base_ids: idsColumn(input.assistant?.knowledgeBaseIds),
-      web_search: input.assistant?.webSearch ?? null,
+      web_search: input.webSearch ?? input.assistant?.webSearch ?? null,
       chosen_knowledge_base_ids: idsColumn(input.chosenKnowledgeBaseIds),
       ...controlColumns({
         ...DEFAULT_CHAT_CONTROLS,
@@ -691,7 +702,7 @@ export class ConversationStore {
    * Changes what is given of a conversation. A new title or system prompt is a change to the
    * conversation (it moves up the list, as a new turn does); pinning only moves it between the
    * list's parts, keeping its place by its latest activity, and so do moving it to a folder and
-   * archiving it, and so does changing its Chat controls or its chosen knowledge bases (settings,
+   * archiving it, and so does changing its Chat controls, its chosen knowledge bases or its web search mode (settings,
    * not activity; a temporary chat's may change). Archiving one already archived keeps when it was
    * archived. A folder that is not the user's is FOLDER_NOT_FOUND, as their conversation is a 404. A
    * temporary chat is pinned, filed or archived only as it is kept (CONVERSATION_TEMPORARY
@@ -699,7 +710,7 @@ export class ConversationStore {
    */
   async update(userId: string, id: string, changes: ConversationChanges): Promise<StoredConversation> {
     const current = await this.get(userId, id);
-    const { title, systemPrompt, pinned, folderId, archived, chosenKnowledgeBaseIds } = changes;
+    const { title, systemPrompt, pinned, folderId, archived, chosenKnowledgeBaseIds, webSearch } = changes;
     const controls = controlColumns(changes.controls ?? {});
     const keeping = changes.temporary === false && current.temporary;
     const edited = title !== undefined || systemPrompt !== undefined;
@@ -717,6 +728,7 @@ export class ConversationStore {
       !archiving &&
       !keeping &&
       chosenKnowledgeBaseIds === undefined &&
+      webSearch === undefined &&
       Object.keys(controls).length === 0
     )
       return current;
@@ -735,6 +747,7 @@ export class ConversationStore {
         ...(chosenKnowledgeBaseIds !== undefined
           ? { chosen_knowledge_base_ids: idsColumn(chosenKnowledgeBaseIds) }
           : {}),
+        ...(webSearch !== undefined ? { web_search: webSearch } : {}),
         ...(edited ? { updated_at: now } : {}),
       })
       .where("id", "=", id)
