@@ -133,7 +133,8 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await page.keyboard.press("Enter");
     const answer = page.locator("article.message.assistant").last();
     await expect.poll(() => answer.getAttribute("data-status"), { timeout: 10_000 }).toBe("done");
-    expect(services.queries.at(-1)?.query).toBe("handbook how many vacation days?");
+    // The mention that begins the message chose the base; what is sent is the question.
+    expect(services.queries.at(-1)?.query).toBe("how many vacation days?");
     await answer
       .getByRole("navigation", { name: "Sources" })
       .getByRole("link", { name: "vacation.txt" })
@@ -483,6 +484,10 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
       await answer.locator("strong").waitFor();
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       expect(await answer.locator("script").count()).toBe(0);
+      // Raw HTML is shown as the text it is (as ChatGPT shows it), not dropped without a trace.
+      expect(await answer.locator(".markdown").textContent()).toContain(
+        '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>',
+      );
       expect(await answer.locator("[onerror]").count()).toBe(0);
       expect(await answer.locator(".katex").count()).toBe(1);
       // A Markdown image from elsewhere is a link to follow; an <img> from elsewhere loads nothing.

@@ -20,6 +20,7 @@ import { forgetPulls } from "./model-pull.js";
 import { watchModels } from "./models-watch.js";
 import { forgetAllQuestions } from "./retrieval-history.js";
 import { navigate, usePath } from "./router.js";
+import { onMac, ShortcutsDialog, shortcutOf } from "./shortcuts.js";
 import { leaveTemporaryChat } from "./temporary-chat.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -306,6 +307,33 @@ export function App() {
   }, []);
   const conversationId = path.startsWith("/c/") ? path.slice(3) : undefined;
   const user = session?.user;
+  /** Whether the keyboard shortcuts' dialog is open (Ctrl+/, or Keyboard shortcuts in the menu). */
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  // ChatGPT's shortcuts, for a signed-in user on any page: a new chat, the message box, the list of
+  // them. (Copying the last answer is the chat's own: chat-view.tsx.)
+  useEffect(() => {
+    if (!signedIn) return;
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      const shortcut = shortcutOf(event, onMac());
+      if (shortcut === "new-chat") {
+        event.preventDefault();
+        setShortcutsOpen(false);
+        navigate("/");
+        focusWhenShown("#message-input");
+      } else if (shortcut === "focus-message") {
+        const box = document.getElementById("message-input");
+        if (!box) return;
+        event.preventDefault();
+        box.focus();
+      } else if (shortcut === "show-shortcuts") {
+        event.preventDefault();
+        setShortcutsOpen(true);
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [signedIn]);
   /** Those whose base model the user may use (the model service offers it to them). */
   const usableAssistants = assistants.filter((entry) => models?.models.some((m) => m.id === entry.model));
   const modelOptions = models?.models.map((entry) => (
@@ -506,6 +534,17 @@ export function App() {
             {user && (
               <button
                 type="button"
+                onClick={() => {
+                  setMenuOpen(false);
+                  setShortcutsOpen(true);
+                }}
+              >
+                {t.keyboardShortcuts}
+              </button>
+            )}
+            {user && (
+              <button
+                type="button"
                 onClick={async () => {
                   // Files still being sent to a knowledge base would be lost: the user says so first.
                   if (uploadsPending() && !window.confirm(t.uploadsSignOutConfirm)) return;
@@ -564,6 +603,7 @@ export function App() {
       <main id="main">
         <Suspense fallback={null}>{page}</Suspense>
       </main>
+      {user && shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
     </I18nContext.Provider>
   );
 }

@@ -50,7 +50,7 @@ import { useFoldedEditor } from "./folded-editor.js";
 import { fill, useI18n } from "./i18n.js";
 import { LineIcon } from "./line-icon.js";
 import { liveTurns } from "./live-turns.js";
-import { CopyMessage, Markdown } from "./markdown.js";
+import { CopyMessage, copyText, Markdown } from "./markdown.js";
 import { findMentions, hashQuery, matchingKnowledgeBases, mentionOf } from "./mentions.js";
 import { lengthShown, MESSAGE_LENGTH_ID, MessageLength } from "./message-length.js";
 import { ModelGuidance, noModelReason } from "./model-guidance.js";
@@ -65,6 +65,8 @@ import {
 } from "./prompt-library.js";
 import { ReadAloudButton, stopReading } from "./read-aloud-button.js";
 import { navigate } from "./router.js";
+import { keyPressOf, sendsMessage } from "./send-key.js";
+import { onMac, shortcutOf } from "./shortcuts.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
 import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
 import {
@@ -375,7 +377,16 @@ function MessageViewOf(props: {
             ref={editBox}
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={cancelOnEscape(cancelEdit)}
+            onKeyDown={(event) => {
+              // As in the message box: Enter saves and sends, Shift+Enter is a new line (an input
+              // method's Enter neither); Escape cancels.
+              if (sendsMessage(keyPressOf(event))) {
+                event.preventDefault();
+                event.currentTarget.form?.requestSubmit();
+                return;
+              }
+              cancelOnEscape(cancelEdit)(event);
+            }}
             rows={3}
           />
           {/* Saving sends the changed message again: the answers after it are written anew. */}
@@ -825,10 +836,8 @@ export function Composer(props: {
       }
       setFilling(false);
     }
-    // Enter that commits an input method's candidate (Chinese, Japanese) is not a send; Safari
-    // reports it with keyCode 229 rather than isComposing.
-    const composing = event.nativeEvent.isComposing || event.keyCode === 229;
-    if (event.key === "Enter" && !event.shiftKey && !composing) {
+    // Enter sends (not one that commits an input method's candidate); Shift+Enter is a new line.
+    if (sendsMessage(keyPressOf(event))) {
       event.preventDefault();
       send();
     }
@@ -1160,6 +1169,8 @@ interface ConversationAnswer extends Partial<ChatControls> {
   knowledgeBaseIds?: string[] | null;
   /** The knowledge bases chosen for it (those the user may still read); null: never chosen. */
   chosenKnowledgeBaseIds?: string[] | null;
+  /** Its web search mode as last chosen (its assistant's to start with); null: never chosen. */
+  webSearch?: ComposerOptions["search"] | null;
   messages: Array<ChatMessage & { id: string }>;
 }
 
@@ -1429,7 +1440,17 @@ export function ChatView(props: {
         );
         const shown =
           chosen ?? (answer.knowledgeBaseIds ?? []).filter((kb) => listed.some((option) => option.id === kb));
-        if (shown.length > 0) setOptions((current) => ({ ...current, knowledgeBaseIds: shown }));
+        // Its web search mode as kept with it (one never chosen: the user's default); off while no
+        // engine is configured.
+        const search =
+          searchConfiguredNow.current === false
+            ? "off"
+            : (answer.webSearch ?? latest.current.preferences.webSearch ?? "off");
+        setOptions((current) => ({
+          ...current,
+          search,
+          ...(shown.length > 0 ? { knowledgeBaseIds: shown } : {}),
+        }));
         setArchivedAt(answer.archivedAt ?? null);
         setTemporary(answer.temporary === true);
         if (answer.temporary) showingTemporaryChat(id);
@@ -1543,6 +1564,40 @@ export function ChatView(props: {
   useEffect(() => {
     const element = list.current;
     if (element && pinned.current) element.scrollTop = element.scrollHeight;
+  }, [messages]);
+
+  // Ctrl+Shift+C (⌘ on a Mac), as ChatGPT's: copies the last answer's Markdown, and says so.
+  const shownMessages = useRef(messages);
+  shownMessages.current = messages;
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.defaultPrevented || shortcutOf(event, onMac()) !== "copy-last-answer") return;
+      const last = [...shownMessages.current]
+        .reverse()
+        .find((message) => message.role === "assistant" && message.content);
+      if (!last) return;
+      event.preventDefault();
+      void copyText(last.content).then((copied) => {
+        if (copied) setAnnouncement(t.lastAnswerCopied);
+      });
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [t]);
+
+  // What lays out after it is shown (formulas, highlighting, diagrams, an answer rendered as it comes
+  // near) grows the messages after the view went to the end: while the reader is at the end (until
+  // they scroll up), the view stays there.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the messages' elements are new with them
+  useEffect(() => {
+    const element = list.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      if (pinned.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(element);
+    for (const child of element.children) observer.observe(child);
+    return () => observer.disconnect();
   }, [messages]);
 
   /**
@@ -1742,13 +1797,14 @@ export function ChatView(props: {
    * bases as ticked (kept with it, which it opens with), and temporary when the switch says so (then
    * deleted when left).
    */
-  const createChat = async (knowledgeBaseIds: string[]) => {
+  const createChat = async (chosen: ComposerOptions) => {
     const conversation = await api<{ id: string; title: string }>("/api/conversations", {
       method: "POST",
       body: {
         model: props.model,
         systemPrompt,
-        chosenKnowledgeBaseIds: knowledgeBaseIds,
+        chosenKnowledgeBaseIds: chosen.knowledgeBaseIds,
+        webSearch: chosen.search,
         // Its Chat controls as set here (null: the model's default; an assistant's temperature too).
         ...controls,
         ...(temporary ? { temporary } : {}),
@@ -1761,6 +1817,18 @@ export function ChatView(props: {
     return conversation;
   };
 
+  /**
+   * Shows a new chat's title (heading and tab) as soon as the service has named it after its first
+   * message, which it does as it takes the message: not only once the answer is written.
+   */
+  const showTitle = (id: string) =>
+    void api<ConversationAnswer>(`/api/conversations/${id}`).then(
+      (answer) => {
+        if (shownId() === id) setTitle(answer.title);
+      },
+      () => {},
+    );
+
   const send = async (
     text: string,
     editMessageId?: string,
@@ -1771,7 +1839,7 @@ export function ChatView(props: {
     let created: string | undefined;
     if (!id) {
       try {
-        const conversation = await createChat(sendOptions.knowledgeBaseIds);
+        const conversation = await createChat(sendOptions);
         id = conversation.id;
         // Its heading and the tab's title while the first answer is written (then its own title).
         setTitle(conversation.title);
@@ -1793,7 +1861,12 @@ export function ChatView(props: {
       `/api/conversations/${id}/messages`,
       { content: text, model: props.model, ...sendOptions, ...(editMessageId ? { editMessageId } : {}) },
       [...base, { role: "user", content: text, status: "done" }],
-      created ? () => props.onConversationCreated(created) : undefined,
+      created
+        ? () => {
+            props.onConversationCreated(created);
+            showTitle(created);
+          }
+        : undefined,
       editMessageId ? "edit" : undefined,
     );
     if (!editMessageId && !taken && shown) setBoxRefused(true);
@@ -1893,7 +1966,7 @@ export function ChatView(props: {
     let id = props.conversationId;
     if (!id) {
       try {
-        id = (await createChat(options.knowledgeBaseIds)).id;
+        id = (await createChat(options)).id;
       } catch (error) {
         setSendError(error);
         return;
@@ -1938,15 +2011,13 @@ export function ChatView(props: {
   };
 
   /**
-   * Keeps the knowledge bases ticked for a conversation with it, as they are ticked, so that it
-   * opens with them on any device. Should the service not take them (unreachable), they go with the
-   * next message all the same, which keeps them: nothing to tell the user.
+   * Keeps the knowledge bases ticked and the web search mode chosen for a conversation with it, as
+   * they are chosen, so that it opens with them on any device. Should the service not take them
+   * (unreachable), they go with the next message all the same, which keeps them: nothing to tell
+   * the user.
    */
-  const keepKnowledgeChoice = (id: string, knowledgeBaseIds: string[]) =>
-    void api(`/api/conversations/${id}`, {
-      method: "PATCH",
-      body: { chosenKnowledgeBaseIds: knowledgeBaseIds },
-    }).catch(() => undefined);
+  const keepChoice = (id: string, choice: { chosenKnowledgeBaseIds?: string[]; webSearch?: string }) =>
+    void api(`/api/conversations/${id}`, { method: "PATCH", body: choice }).catch(() => undefined);
 
   /**
    * Brings the open archived conversation back to the list; focus goes to the message box (the
@@ -2218,8 +2289,13 @@ export function ChatView(props: {
           setOptions(next);
           const id = shownId();
           // A base ticked or unticked makes a new list; a change of search mode keeps the one there.
-          if (id && next.knowledgeBaseIds !== options.knowledgeBaseIds)
-            keepKnowledgeChoice(id, next.knowledgeBaseIds);
+          const bases = next.knowledgeBaseIds !== options.knowledgeBaseIds;
+          const search = next.search !== options.search;
+          if (id && (bases || search))
+            keepChoice(id, {
+              ...(bases ? { chosenKnowledgeBaseIds: next.knowledgeBaseIds } : {}),
+              ...(search ? { webSearch: next.search } : {}),
+            });
         }}
         onSend={(text, sendOptions) => send(text, undefined, sendOptions)}
         refusal={refusal}

@@ -45,7 +45,27 @@ describe("#name mentions of knowledge bases", () => {
       mentioned: [bases[4]],
       text: "per HR policy, how many days?",
     });
-    expect(findMentions("#Docs and #Doc and #Docsify", bases).text).toBe("Docs and Doc and #Docsify");
+    expect(findMentions("see #Docs and #Doc and #Docsify", bases).text).toBe("see Docs and Doc and #Docsify");
+  });
+});
+
+describe("mentions that begin a message", () => {
+  it("only choose their bases: what is sent (and the chat's title) starts with the question", () => {
+    const docsEn = [...bases, { id: "6", name: "Docs EN" }];
+    expect(findMentions("#Docs EN Preliminary Estimate for the roof", docsEn)).toEqual({
+      mentioned: [docsEn[5]],
+      text: "Preliminary Estimate for the roof",
+    });
+    expect(findMentions("  #Docs  #HR policy how many days? per #Doc", bases)).toEqual({
+      mentioned: [bases[1], bases[4], bases[0]],
+      text: "how many days? per Doc",
+    });
+    // A name running into Chinese text, or followed by punctuation, is part of the sentence.
+    expect(findMentions("#产品手册怎么用", bases).text).toBe("产品手册怎么用");
+    expect(findMentions("#Docs: what is new?", bases).text).toBe("Docs: what is new?");
+    // Mentions alone: their names are the message.
+    expect(findMentions("#Docs #Doc", bases).text).toBe("Docs Doc");
+    expect(findMentions("#Docs", bases).text).toBe("Docs");
   });
 });
 

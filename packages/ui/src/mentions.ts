@@ -8,8 +8,13 @@ const HASHES = "#＃";
 const BOUNDARY = /^$|^[\s\p{P}\p{S}]/u;
 
 /**
- * The `#name` mentions of knowledge bases in a message (`＃name` too), and the message with each `#`
- * taken off.
+ * The `#name` mentions of knowledge bases in a message (`＃name` too), and the message as it is sent:
+ * mentions that begin it, each set off by white space (`#Docs EN Preliminary estimate`), only
+ * choose their bases and are taken out (as Open WebUI takes a chosen collection out of the prompt),
+ * so that neither the model nor the chat's title reads the base's name as the question's first
+ * words; elsewhere (`per #HR policy, how many days?`, or a Chinese name running into the text,
+ * `#产品手册怎么用`) the name is part of the sentence and only its `#` is taken off. A message of
+ * mentions alone keeps their names.
  * A mention is a whole name: followed by the end, whitespace or punctuation ("#Docs question" names
  * "Docs", not also "Doc"), or, for a name ending in Chinese (Japanese, Korean) script, by more of
  * that script, as those languages put no space after it ("#产品手册怎么用"). Where several names fit
@@ -21,8 +26,12 @@ export function findMentions<T extends { name: string }>(
 ): { mentioned: T[]; text: string } {
   const byLength = [...bases].filter((kb) => kb.name).sort((a, b) => b.name.length - a.name.length);
   const mentioned: T[] = [];
+  /** The message with each mention's `#` taken off. */
   let out = "";
   let at = 0;
+  /** Whether the mentions so far begin the message, each set off by white space; where they end in `out`. */
+  let leading = true;
+  let leadEnd = 0;
   for (let hash = 0; hash < text.length; hash++) {
     if (hash < at || !HASHES.includes(text[hash]!)) continue;
     const kb = byLength.find((candidate) => {
@@ -34,11 +43,16 @@ export function findMentions<T extends { name: string }>(
     });
     if (!kb) continue;
     if (!mentioned.includes(kb)) mentioned.push(kb);
+    const end = hash + 1 + kb.name.length;
+    if (text.slice(at, hash).trim() !== "" || !/^(?:\s|$)/u.test(text.slice(end))) leading = false;
     out += text.slice(at, hash) + kb.name;
-    at = hash + 1 + kb.name.length;
+    if (leading) leadEnd = out.length;
+    at = end;
     hash = at - 1;
   }
-  return { mentioned, text: out + text.slice(at) };
+  out += text.slice(at);
+  const sent = out.slice(leadEnd).trimStart();
+  return { mentioned, text: leadEnd > 0 && sent.trim() ? sent : out };
 }
 
 /** Where a "#" may open the list of knowledge bases: not after a letter or digit, nor another "#". */
