@@ -36,6 +36,11 @@ export const knowledgeBaseSchema = z.object({
   rerankModel: z.string().nullable().default(null),
   documentCount: z.number().int(),
   /**
+   * The documents answers may use: indexed and switched on (not a failed, cancelled or still
+   * ingested one, nor one switched off). Absent from a service before this field.
+   */
+  indexedDocumentCount: z.number().int().optional(),
+  /**
    * Indexed documents whose index was built under other settings (embedding model, chunking) or an
    * older processing of this Hearth version: POST /v1/knowledge-bases/{id}/reindex brings them current.
    */

@@ -41,6 +41,7 @@ describe("knowledge service API", () => {
       embeddingModel: null,
       chunking: { maxTokens: 200, overlapTokens: 64 },
       documentCount: 0,
+      indexedDocumentCount: 0,
     });
     await expect(client.createKnowledgeBase({ name: "Policies" })).rejects.toMatchObject({
       status: 409,
@@ -431,6 +432,13 @@ describe("knowledge service API", () => {
 
     const documents = await client.listDocuments(kb.id);
     expect(documents.find((d) => d.name === "good.md")).toMatchObject({ status: "indexed" });
+    // The base counts every document, and apart the ones answers may use: the failed ones not.
+    const indexed = documents.filter((d) => d.status === "indexed").length;
+    expect(indexed).toBeGreaterThan(0);
+    expect(await client.getKnowledgeBase(kb.id)).toMatchObject({
+      documentCount: documents.length,
+      indexedDocumentCount: indexed,
+    });
     expect(documents.find((d) => d.name === "locked.pdf")).toMatchObject({
       status: "failed",
       error: { code: "DOCUMENT_ENCRYPTED" },

@@ -74,6 +74,7 @@ interface KnowledgeBaseRow {
   created_at: string;
   updated_at: string;
   document_count: number;
+  indexed_document_count: number;
 }
 interface DocumentRow {
   id: string;
@@ -708,7 +709,7 @@ export class KnowledgeStore {
   }
 }
 
-const KB_SELECT = `SELECT kb.*, (SELECT COUNT(*) FROM documents d WHERE d.knowledge_base_id = kb.id) AS document_count FROM knowledge_bases kb`;
+const KB_SELECT = `SELECT kb.*, (SELECT COUNT(*) FROM documents d WHERE d.knowledge_base_id = kb.id) AS document_count, (SELECT COUNT(*) FROM documents d WHERE d.knowledge_base_id = kb.id AND d.status = 'indexed' AND d.enabled = 1) AS indexed_document_count FROM knowledge_bases kb`;
 
 function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBaseRecord {
   return {
@@ -721,6 +722,7 @@ function toKnowledgeBase(row: KnowledgeBaseRow): KnowledgeBaseRecord {
     minRelevance: row.min_relevance,
     rerankModel: row.rerank_model,
     documentCount: row.document_count,
+    indexedDocumentCount: row.indexed_document_count,
     lastIndexedAt: row.last_indexed_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -428,6 +428,45 @@ describe("knowledge routes", () => {
     });
   });
 
+  describe("another user's bases", () => {
+    it("name their owner (ownerName) to whoever sees them, not the caller's own, and count only the documents answers may use", async () => {
+      const base = (await createBase(user, { name: "owner-named" })).json() as { id: string };
+      const listed = async (session: Session) =>
+        (
+          (await web.app.inject({ url: "/api/knowledge-bases", headers: session.headers })).json() as {
+            knowledgeBases: Array<{
+              id: string;
+              owned: boolean;
+              ownerName?: string;
+              documentCount: number;
+              indexedDocumentCount?: number;
+            }>;
+          }
+        ).knowledgeBases.find((b) => b.id === base.id);
+      expect(await listed(admin)).toMatchObject({ owned: false, ownerName: "user" });
+      const own = await listed(user);
+      expect(own).toMatchObject({ owned: true });
+      expect(own?.ownerName).toBeUndefined();
+      // A refused file is counted among its documents, not among those answers may use.
+      const boundary = "----hearth";
+      const part = (name: string, text: string) =>
+        `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${name}"\r\ncontent-type: text/plain\r\n\r\n${text}\r\n`;
+      for (const [name, text] of [
+        ["good.txt", "A usable passage."],
+        ["fake.pdf", "MZ\u0090"],
+      ] as const) {
+        const uploaded = await web.app.inject({
+          method: "POST",
+          url: `/api/knowledge-bases/${base.id}/documents`,
+          headers: { ...user.headers, "content-type": `multipart/form-data; boundary=${boundary}` },
+          payload: `${part(name, text)}--${boundary}--\r\n`,
+        });
+        expect(uploaded.statusCode).toBe(202);
+      }
+      expect(await listed(user)).toMatchObject({ documentCount: 2, indexedDocumentCount: 1 });
+    });
+  });
+
   describe("bases made outside the web UI", () => {
     it("lists a base without an owner to administrators only, who adopt it, private and audited", async () => {
       const made = await fetch(`${services.url}/v1/knowledge-bases`, {

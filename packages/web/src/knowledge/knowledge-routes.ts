@@ -251,8 +251,15 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
         ? []
         : await db
             .selectFrom("knowledge_bases")
-            .select(["id", "visibility", "owner_id", "conversation_id"])
-            .where("id", "in", ids)
+            .leftJoin("users", "users.id", "knowledge_bases.owner_id")
+            .select([
+              "knowledge_bases.id",
+              "knowledge_bases.visibility",
+              "knowledge_bases.owner_id",
+              "knowledge_bases.conversation_id",
+              "users.username as owner_name",
+            ])
+            .where("knowledge_bases.id", "in", ids)
             .execute();
     const permissions = await knowledgeAccess.permissionsOfBases(me, rows);
     const rowOf = new Map(rows.map((row) => [row.id, row]));
@@ -270,7 +277,16 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: Deps) {
       }
       const permission = permissions.get(base.id);
       if (!permission) continue;
-      out.push({ ...base, permission, visibility: row.visibility, owned: row.owner_id === me.id });
+      const owned = row.owner_id === me.id;
+      // Another user's base (one shared, or any private one an administrator sees) names its owner:
+      // a chat's picker tells it from the caller's own of the same name.
+      out.push({
+        ...base,
+        permission,
+        visibility: row.visibility,
+        owned,
+        ...(!owned && row.owner_name ? { ownerName: row.owner_name } : {}),
+      });
     }
     return { knowledgeBases: out, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) };
   });

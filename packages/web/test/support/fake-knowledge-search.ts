@@ -181,6 +181,9 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
       minRelevance: base.minRelevance,
       rerankModel: base.rerankModel,
       documentCount: base.documents.length,
+      indexedDocumentCount: base.documents.filter(
+        (d) => d.record.status === "indexed" && d.record.enabled !== false,
+      ).length,
       staleDocumentCount: state.staleDocuments,
       createdAt: base.createdAt,
       updatedAt: base.updatedAt,
