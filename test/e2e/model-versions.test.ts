@@ -207,8 +207,8 @@ describe("model versions and rollback through the web service", () => {
       expect(JSON.parse(entry.details!)).toMatchObject({ from: "1.1.0", to: "1.0.0" });
 
       await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
-      await page.getByRole("button", { name: "回滚: tiny:latest" }).waitFor();
-      expect(await page.getByRole("list", { name: "版本: tiny:latest" }).textContent()).toContain("当前");
+      await page.getByRole("button", { name: "回滚：tiny:latest" }).waitFor();
+      expect(await page.getByRole("list", { name: "版本：tiny:latest" }).textContent()).toContain("当前");
       await screenshot(page, "web-ui-model-versions-zh");
       await page.getByRole("combobox", { name: "语言" }).selectOption("en");
     },
@@ -253,7 +253,7 @@ describe("model versions and rollback through the web service", () => {
       await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
       await expect
         .poll(async () =>
-          page.getByRole("list", { name: "版本: lossy:latest" }).locator("li").nth(1).textContent(),
+          page.getByRole("list", { name: "版本：lossy:latest" }).locator("li").nth(1).textContent(),
         )
         .toMatch(/^1\.0\.0.*（权重已丢失）/);
       await page.getByRole("combobox", { name: "语言" }).selectOption("en");

@@ -61,7 +61,7 @@ describe("a model being registered on Admin → Models", () => {
 
       for (const [file, seed, name, language, registering, versions] of [
         ["big.gguf", 42, "big:latest", "en", /^Registering… \d+%$/, "Versions: big:latest"],
-        ["other.gguf", 43, "other:latest", "zh-CN", /^正在登记… \d+%$/, "版本: other:latest"],
+        ["other.gguf", 43, "other:latest", "zh-CN", /^正在登记… \d+%$/, "版本：other:latest"],
       ] as const) {
         if (language === "zh-CN")
           await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");

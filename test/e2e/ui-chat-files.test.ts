@@ -159,7 +159,7 @@ describe.skipIf(!hasChromium)("files in a chat in the browser", () => {
     const row = files.getByRole("listitem").filter({ hasText: "合同.txt" });
     await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("indexed");
     expect(await row.textContent()).toContain("已索引");
-    expect(await row.getByRole("button", { name: "移除: 合同.txt" }).count()).toBe(1);
+    expect(await row.getByRole("button", { name: "移除：合同.txt" }).count()).toBe(1);
     await screenshot(page, "ui-chat-files-zh");
     await page.getByRole("button", { name: "发送" }).click();
     const answer = page.locator("article.message.assistant").last();

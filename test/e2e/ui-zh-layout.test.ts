@@ -41,7 +41,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     const file = join(folder, "zh-procuratorate-admin-litigation-supervision-rules-2016-with-a-long-name.md");
     writeFileSync(file, "检察机关行政诉讼监督规则");
     await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles(file);
-    const remove = page.getByRole("button", { name: /^删除: zh-procuratorate/ });
+    const remove = page.getByRole("button", { name: /^删除：zh-procuratorate/ });
     await remove.waitFor();
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 800 });
@@ -69,7 +69,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
     await page
       .locator('input[type="file"]:not([webkitdirectory])')
       .setInputFiles({ name: `${name}.md`, mimeType: "text/markdown", buffer: Buffer.from("监督规则") });
-    await page.getByRole("button", { name: `取消导入: ${name}.md` }).click();
+    await page.getByRole("button", { name: `取消导入：${name}.md` }).click();
     services.holdIngestion = false;
     const link = page.getByRole("link", { name: `${name}.md` });
     const row = page.locator("tr", { has: link });
@@ -112,7 +112,7 @@ describe.skipIf(!hasChromium)("tables in Chinese, desktop and phone", () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       await screenshot(page, `zh-layout-audit-${width}`);
       await page.getByRole("tab", { name: "模型" }).click();
-      const remove = page.getByRole("button", { name: "删除: stories260K:latest" });
+      const remove = page.getByRole("button", { name: "删除：stories260K:latest" });
       await remove.waitFor();
       expect(await textLines(remove)).toBe(1);
       const box = (await remove.boundingBox())!;

@@ -258,7 +258,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await bob.page.getByRole("link", { name: "vacation.txt" }).waitFor();
     // Reading only: no upload and no delete for bob.
     expect(await bob.page.locator('input[type="file"]:not([webkitdirectory])').count()).toBe(0);
-    expect(await bob.page.getByRole("button", { name: "删除: vacation.txt" }).count()).toBe(0);
+    expect(await bob.page.getByRole("button", { name: "删除：vacation.txt" }).count()).toBe(0);
   });
 
   it("renames and, once confirmed, deletes a conversation; creates an API key shown once and revokes it", async () => {
@@ -370,7 +370,7 @@ describe.skipIf(!hasChromium)("web UI in the browser", () => {
     await page.getByRole("tab", { name: "运行状态" }).click();
     await page.getByText("推理延迟 P99（毫秒）").waitFor();
     await page.getByRole("tab", { name: "用户" }).click();
-    const role = page.getByLabel("角色: bob");
+    const role = page.getByLabel("角色：bob");
     expect(await role.evaluate((select: HTMLSelectElement) => select.selectedOptions[0]?.textContent)).toBe(
       "管理员",
     );

@@ -34,7 +34,7 @@ import {
   useKeyboardScrollable,
   usePageTitle,
 } from "./focus.js";
-import { fill, type Messages, useI18n } from "./i18n.js";
+import { fill, labelWithName, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
 import { cancelPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
@@ -538,7 +538,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
                   <button
                     type="button"
                     className="small"
-                    aria-label={`${t.deleteUser}: ${user.username}`}
+                    aria-label={labelWithName(t, t.deleteUser, user.username)}
                     onClick={(event) => void remove(user, event.currentTarget)}
                   >
                     {t.delete}
@@ -548,7 +548,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
             </td>
             <td>
               <select
-                aria-label={`${t.status}: ${user.username}`}
+                aria-label={labelWithName(t, t.status, user.username)}
                 value={user.status}
                 onChange={(e) =>
                   void change(user, { status: e.target.value as User["status"] }, e.currentTarget)
@@ -561,7 +561,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
             </td>
             <td>
               <select
-                aria-label={`${t.role}: ${user.username}`}
+                aria-label={labelWithName(t, t.role, user.username)}
                 value={user.role}
                 onChange={(e) => void change(user, { role: e.target.value as User["role"] }, e.currentTarget)}
               >
@@ -573,7 +573,7 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
               <td key={g.id}>
                 <input
                   type="checkbox"
-                  aria-label={`${g.name}: ${user.username}`}
+                  aria-label={labelWithName(t, g.name, user.username)}
                   checked={g.userIds.includes(user.id)}
                   onChange={() => void toggleMember(g, user.id)}
                 />
@@ -589,12 +589,16 @@ function UsersAndGroups({ userId, onLeftAdmin }: { userId: string; onLeftAdmin()
         {groups.map((g) => (
           <li key={g.id} data-group={g.name}>
             {g.name}{" "}
-            <button type="button" aria-label={`${t.rename}: ${g.name}`} onClick={() => void renameGroup(g)}>
+            <button
+              type="button"
+              aria-label={labelWithName(t, t.rename, g.name)}
+              onClick={() => void renameGroup(g)}
+            >
               {t.rename}
             </button>{" "}
             <button
               type="button"
-              aria-label={`${t.deleteGroup}: ${g.name}`}
+              aria-label={labelWithName(t, t.deleteGroup, g.name)}
               onClick={(event) => void deleteGroup(g, event.currentTarget)}
             >
               {t.delete}
@@ -747,7 +751,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   };
   return (
     <div className="model-versions">
-      <ol aria-label={`${t.versions}: ${model.name}`}>
+      <ol aria-label={labelWithName(t, t.versions, model.name)}>
         {[...model.versions].reverse().map((version) => (
           <li key={version.version} data-current={version.version === model.version || undefined}>
             <strong>{version.version}</strong>{" "}
@@ -773,7 +777,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           <label>
             {t.rollbackTo}{" "}
             <select
-              aria-label={`${t.rollbackTo}: ${model.name}`}
+              aria-label={labelWithName(t, t.rollbackTo, model.name)}
               value={target}
               onChange={(event) => setTarget(event.target.value)}
             >
@@ -786,7 +790,7 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           </label>{" "}
           <button
             type="button"
-            aria-label={`${t.rollbackAction}: ${model.name}`}
+            aria-label={labelWithName(t, t.rollbackAction, model.name)}
             onClick={() => void rollback()}
           >
             {t.rollbackAction}
@@ -905,7 +909,7 @@ function Models() {
                 <button
                   type="button"
                   className="small"
-                  aria-label={`${t.cancelPull}: ${row.model}`}
+                  aria-label={labelWithName(t, t.cancelPull, row.model)}
                   onClick={(event) => cancel(event, row.id)}
                 >
                   {t.cancelPull}
@@ -936,7 +940,7 @@ function Models() {
                   <button
                     type="button"
                     className="small"
-                    aria-label={`${t.delete}: ${model.id}`}
+                    aria-label={labelWithName(t, t.delete, model.id)}
                     onClick={() => void remove(model)}
                   >
                     {t.delete}
@@ -956,7 +960,7 @@ function Models() {
                 <label>
                   <input
                     type="checkbox"
-                    aria-label={`${t.adminOnlyModel}: ${model.id}`}
+                    aria-label={labelWithName(t, t.adminOnlyModel, model.id)}
                     checked={model.adminOnly === true}
                     onChange={(event) => void setAdminOnly(model, event.target.checked)}
                   />{" "}
@@ -1726,11 +1730,12 @@ function PanelToggle(props: {
   /** Called with the button, which takes focus back when the panel closes. */
   onToggle: (button: HTMLButtonElement) => void;
 }) {
+  const { t } = useI18n();
   return (
     <button
       type="button"
       className="small"
-      aria-label={`${props.label}: ${props.name}`}
+      aria-label={labelWithName(t, props.label, props.name)}
       aria-expanded={props.open}
       aria-controls={props.open ? props.panelId : undefined}
       onClick={(event) => props.onToggle(event.currentTarget)}

@@ -1,5 +1,5 @@
 import { DataTable } from "./data-table.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, labelWithName, useI18n } from "./i18n.js";
 
 export interface ApiKeyRow {
   id: string;
@@ -40,7 +40,7 @@ export function ApiKeyTable<K extends ApiKeyRow>({
             ) : (
               <button
                 type="button"
-                aria-label={`${t.revoke}: ${key.name}`}
+                aria-label={labelWithName(t, t.revoke, key.name)}
                 onClick={(event) => revoke(key, event.currentTarget)}
               >
                 {t.revoke}

@@ -4,7 +4,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from "react"
 import { type Assistant, api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
 import { describedField, keepFocusNear, PAGE_HEADING, useFocusInvalidField, usePageTitle } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, labelWithName, useI18n } from "./i18n.js";
 import { ModalDialog } from "./modal-dialog.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
@@ -293,7 +293,11 @@ function AssistantDialog(props: {
 function sharingText(t: ReturnType<typeof useI18n>["t"], assistant: Assistant): string {
   if (assistant.visibility === "private") return t.private;
   if (assistant.visibility === "public") return t.public;
-  return `${t.shared}: ${assistant.groups.map((group) => group.name).join(", ")}`;
+  return labelWithName(
+    t,
+    t.shared,
+    assistant.groups.map((group) => group.name).join(t.errorDetails.separator),
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api } from "./api.js";
 import { keepFocusNear } from "./focus.js";
-import { useI18n } from "./i18n.js";
+import { labelWithName, useI18n } from "./i18n.js";
 import {
   type DocumentRow,
   DocumentState,
@@ -149,7 +149,7 @@ export function ChatFiles({ files }: { files: ReturnType<typeof useChatFiles> })
               <button
                 type="button"
                 className="remove-file"
-                aria-label={`${t.removeFile}: ${row.name}`}
+                aria-label={labelWithName(t, t.removeFile, row.name)}
                 title={t.removeFile}
                 onClick={(event) => files.dismiss(row.id, event.currentTarget)}
               >
@@ -174,7 +174,7 @@ export function ChatFiles({ files }: { files: ReturnType<typeof useChatFiles> })
             <button
               type="button"
               className="remove-file"
-              aria-label={`${t.removeFile}: ${document.name}`}
+              aria-label={labelWithName(t, t.removeFile, document.name)}
               title={t.removeFile}
               onClick={(event) => void files.remove(document, event.currentTarget)}
             >

@@ -1004,9 +1004,10 @@ const en = {
     web: "{count} web results",
     separator: " and ",
   },
-  chunks: "Chunks",
-  /** A document's passages as indexed (its Chunks figure opens them). */
+  chunks: "Passages",
+  /** A document's passages as indexed (its Passages figure opens them). */
   viewPassages: "Show the {n} passages of {name}",
+  viewPassagesOne: "Show the 1 passage of {name}",
   passagesOf: "Passages of {name}",
   findInPassages: "Find in passages",
   passageCount: "{n} passages, in document order",
@@ -1030,7 +1031,7 @@ const en = {
   documentProgress: {
     parsing: "{done} of {total} pages read",
     embedding: "{done} of {total} passages embedded",
-    indexing: "{done} of {total} chunks indexed",
+    indexing: "{done} of {total} passages indexed",
   },
   uploadStatuses: { uploading: "Uploading", done: "Uploaded", error: "Failed" },
   permissions: { read: "Can read", write: "Can edit documents", manage: "Owner" },
@@ -1171,6 +1172,19 @@ const en = {
     "Delete the account {name}? Its conversations, API keys and sessions are deleted and its knowledge bases pass to you. This cannot be undone.",
   /** A document's switch for retrieval (the knowledge service's `enabled`), in its row of a base's documents. */
   inAnswers: "In answers",
+  /** A document whose ingestion failed: why it has no "In answers" switch, and what to do instead. */
+  documentNotIndexed: "Not indexed, so not used in answers: delete it and upload the file again.",
+  /** The title of a failed document's name, which still downloads the file as it was uploaded. */
+  documentFileNotIndexed: "The file as uploaded; it was not indexed",
+  /** A base's documents table, while it has none. */
+  noDocuments: "No documents yet. Upload files or a folder, drop them here, or add a web page.",
+  /** A knowledge base of another user's, as an administrator's chat lists it: its name and its owner's. */
+  knowledgeBaseOfOwner: "{name} · {owner}",
+  /** The close button of an import's outcome in the sidebar. */
+  dismissImportOutcome: "Close the import's result",
+  /** Why a retrieval test cannot search by vectors on a base without an embedding model. */
+  retrievalModeNeedsEmbedding:
+    "Vectors and hybrid search need an embedding model; this base has none, so it is searched by words only.",
   useDocumentInAnswers: "Use {name} in answers",
   documentOff: "Off",
   documentOffHint:
@@ -2245,6 +2259,7 @@ const zhCN: Messages = {
   },
   chunks: "分块数",
   viewPassages: "查看 {name} 的 {n} 个分块",
+  viewPassagesOne: "查看 {name} 的 1 个分块",
   passagesOf: "{name} 的分块",
   findInPassages: "在分块中查找",
   passageCount: "共 {n} 个分块，按文档顺序",
@@ -2390,6 +2405,12 @@ const zhCN: Messages = {
   deleteUserConfirm:
     "删除账号 {name}？其对话、API 密钥和登录会话将被删除，其知识库将转给你。此操作无法撤销。",
   inAnswers: "用于回答",
+  documentNotIndexed: "未索引，不会用于回答：请删除它，再重新上传文件。",
+  documentFileNotIndexed: "上传的原文件；它未被索引",
+  noDocuments: "还没有文档。上传文件或文件夹、把文件拖到这里，或添加网页。",
+  knowledgeBaseOfOwner: "{name} · {owner}",
+  dismissImportOutcome: "关闭导入结果",
+  retrievalModeNeedsEmbedding: "向量检索和混合检索需要向量模型；此知识库没有，只按词语检索。",
   useDocumentInAnswers: "在回答中使用 {name}",
   documentOff: "已停用",
   documentOffHint: "已停用：文档仍保留，但回答、聊天和检索测试都不会用到它，重新启用后恢复。",
@@ -2583,6 +2604,14 @@ export function fill(message: string, values: Record<string, string | number>): 
 }
 
 /** The browser's language unless the user chose one (kept in localStorage). */
+/**
+ * A control's name with what it acts on ("Delete: a.md", "删除：a.md"), joined as the language
+ * writes a label and its value (a full-width colon in Chinese).
+ */
+export function labelWithName(t: Messages, label: string, name: string): string {
+  return fill(t.fieldValue, { field: label, value: name });
+}
+
 export function initialLocale(): Locale {
   const saved = localStorage.getItem("hearth.locale");
   if (saved === "en" || saved === "zh-CN") return saved;
