@@ -1,12 +1,12 @@
-import { usernameProblem } from "@hearth/contracts/username";
 import { type FormEvent, useEffect, useState } from "react";
 import { ApiError, api, type SessionInfo } from "./api.js";
 import { invalidField } from "./display-text.js";
-import { describedField, usePageTitle } from "./focus.js";
+import { describedField, useFocusInvalidField, usePageTitle } from "./focus.js";
 import { useI18n } from "./i18n.js";
+import { type SignUpField, signUpProblems } from "./sign-up-check.js";
 import { errorCode, errorMessage } from "./use-action.js";
 
-type Field = "username" | "password" | "confirmation";
+type Field = SignUpField;
 
 /** The fields an error is about (marked invalid, pointing to it), by its code. */
 const FIELDS_BY_CODE: Record<string, Field[]> = {
@@ -67,25 +67,31 @@ export function AuthPage({
   const [notice, setNotice] = useState("");
   /** The fields the error is about. */
   const [invalid, setInvalid] = useState<Field[]>([]);
+  /** A new account's fields' own errors, each under its field (all at once), before it is sent. */
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
+  // The first field in error takes focus, where its error is read out with it.
+  useFocusInvalidField(invalid[0] && `auth-${invalid[0]}`);
   usePageTitle(mode === "signin" ? t.signIn : t.signUp);
   const described = (field: Field, hint?: string) =>
-    describedField(invalid.includes(field), hint, "auth-error");
+    describedField(invalid.includes(field), hint, fieldErrors[field] ? `auth-error-${field}` : "auth-error");
+  const fieldError = (field: Field) =>
+    fieldErrors[field] && (
+      <p id={`auth-error-${field}`} className="error-text field-error">
+        {fieldErrors[field]}
+      </p>
+    );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
     setInvalid([]);
-    // A new password is typed twice, so a typo does not lock the new account out.
-    // A new user name is checked against the service's own rule before it is sent.
-    const problem = mode === "signup" ? usernameProblem(username.trim()) : undefined;
-    if (problem) {
-      setError(new Error(t.fieldRules[problem === "shape" ? "username" : "username:mixed_scripts"]));
-      setInvalid(["username"]);
-      return;
-    }
-    if (mode === "signup" && password !== confirmation) {
-      setError(new Error(t.passwordMismatch));
-      setInvalid(["confirmation"]);
+    setFieldErrors({});
+    // A new user name is checked against the service's own rule, the password against its rule, and
+    // typed twice, so a typo does not lock the new account out: every field's error at once.
+    const problems = mode === "signup" ? signUpProblems(t, { username, password, confirmation }) : [];
+    if (problems.length > 0) {
+      setFieldErrors(Object.fromEntries(problems.map((problem) => [problem.field, problem.text])));
+      setInvalid(problems.map((problem) => problem.field));
       return;
     }
     try {
@@ -149,6 +155,7 @@ export function AuthPage({
           <label>
             {t.username}
             <input
+              id="auth-username"
               autoComplete="username"
               value={username}
               onChange={(e) => setUsername(e.target.value)}
@@ -156,6 +163,7 @@ export function AuthPage({
               {...described("username", mode === "signup" ? "username-rule" : undefined)}
             />
           </label>
+          {fieldError("username")}
           {mode === "signup" && (
             <p id="username-rule" className="muted field-hint">
               {t.usernameRule}
@@ -164,6 +172,7 @@ export function AuthPage({
           <label>
             {t.password}
             <input
+              id="auth-password"
               type="password"
               autoComplete={mode === "signin" ? "current-password" : "new-password"}
               value={password}
@@ -172,6 +181,7 @@ export function AuthPage({
               {...described("password", mode === "signup" ? "password-rule" : undefined)}
             />
           </label>
+          {fieldError("password")}
           {/* The rule is there before it is broken, not only in the error after. */}
           {mode === "signup" && (
             <p id="password-rule" className="muted field-hint">
@@ -182,6 +192,7 @@ export function AuthPage({
             <label>
               {t.confirmPassword}
               <input
+                id="auth-confirmation"
                 type="password"
                 autoComplete="new-password"
                 value={confirmation}
@@ -191,6 +202,7 @@ export function AuthPage({
               />
             </label>
           )}
+          {mode === "signup" && fieldError("confirmation")}
           {errorText}
           <button type="submit">{mode === "signin" ? t.signIn : t.signUp}</button>
         </>
@@ -200,7 +212,11 @@ export function AuthPage({
         <button
           type="button"
           className="link"
-          onClick={() => setMode(mode === "signin" ? "signup" : "signin")}
+          onClick={() => {
+            setMode(mode === "signin" ? "signup" : "signin");
+            setFieldErrors({});
+            setInvalid([]);
+          }}
         >
           {mode === "signin" ? t.needAccount : t.haveAccount}
         </button>
