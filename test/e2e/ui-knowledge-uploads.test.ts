@@ -20,8 +20,8 @@ import { startUiStand, type UiStand } from "../support/ui-stand.js";
  * tried in the test leaves the weaker out. A folder is uploaded and files dropped; a web page is
  * added by its address; a base's settings are changed, its minimum relevance and rerank model among
  * them, and the retrieval test says which model reranked its passages, or why none did; a refused
- * change is said in the settings form, under the field it is about. On a phone the documents' names
- * stay pinned as their table scrolls sideways, nothing lies over a status, and the passages open. A
+ * change is said in the settings form, under the field it is about. On a phone the documents are
+ * cards, nothing lies over a status, and the passages open. A
  * file larger than the knowledge service takes is refused before it is sent, naming the limit.
  * An assistant made on the Assistants page with that base starts a new chat from the model picker,
  * its settings filled in, and its answer cites the base; deleted (asked first), its chat stays as it was.
@@ -217,7 +217,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     );
     await source.getByRole("button", { name: "Close" }).click();
 
-    // The document's passages as indexed, opened from its Chunks figure, in order; a find keeps
+    // The document's passages as indexed, opened from its Passages figure, in order; a find keeps
     // those holding a text, marked.
     await row.getByRole("button", { name: "Show the 2 passages of leave-policy.txt" }).click();
     const chunks = page.getByRole("dialog", { name: "Passages of leave-policy.txt" });
@@ -641,7 +641,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     }
   });
 
-  it("lists a base's documents on a phone (390 px, Chinese) with their names pinned as the table scrolls, each status whole, and their passages reachable", async () => {
+  it("lists a base's documents on a phone (390 px, Chinese) as cards, each status whole, their passages and Delete on the screen", async () => {
     const { page } = desk;
     await page.getByRole("link", { name: "Knowledge" }).click();
     await page.getByLabel("New knowledge base").fill("phone");
@@ -652,7 +652,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       "行政诉讼监督工作手册（二〇二四年修订版）.txt",
       "short.txt",
     ];
-    // And one refused, whose reason makes the table wider than a phone: it scrolls sideways.
+    // And one refused, whose reason is long: its card wraps it.
     const refused = "setup.txt";
     await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles([
       ...names.map((name) => ({
@@ -679,26 +679,23 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await screenshot(phone.page, "knowledge-documents-zh-390");
     // The status is read whole: no pinned column lies over it.
     expect(await uncovered(status), "the status beside the name").toBe(true);
-    // Scrolled sideways to its end, each row is still named, and its passages open.
-    expect(await scroller.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
-    await scroller.evaluate((element) => {
-      element.scrollLeft = element.scrollWidth;
-    });
-    const frame = (await scroller.boundingBox())!;
+    // Each document is a card: nothing to scroll sideways, its name, passages and Delete on the screen.
+    expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
     const name = row.locator("td").first();
     expect(await uncovered(name), "the document's name stays on the screen").toBe(true);
-    expect((await name.boundingBox())!.x).toBeGreaterThanOrEqual(frame.x);
     const passages = row.getByRole("button", { name: `查看 ${names[1]} 的 2 个分块` });
-    expect(await uncovered(passages), "the chunk count that opens the passages").toBe(true);
-    expect(await uncovered(row.getByRole("button", { name: `删除: ${names[1]}` }))).toBe(true);
-    await screenshot(phone.page, "knowledge-documents-zh-390-scrolled");
+    expect(await uncovered(passages), "the passage count that opens the passages").toBe(true);
+    const removeOnPhone = row.getByRole("button", { name: `删除：${names[1]}` });
+    expect(await uncovered(removeOnPhone)).toBe(true);
+    const removeBox = (await removeOnPhone.boundingBox())!;
+    expect(removeBox.x + removeBox.width).toBeLessThanOrEqual(390);
     await passages.click();
     await phone.page.getByRole("dialog").getByText("Second passage.").waitFor();
     await phone.page.keyboard.press("Escape");
 
     // On a laptop's width the whole table is on the screen, each row's switch and Delete in a line.
     await phone.page.setViewportSize({ width: 1280, height: 800 });
-    const remove = row.getByRole("button", { name: `删除: ${names[1]}` });
+    const remove = row.getByRole("button", { name: `删除：${names[1]}` });
     expect(await uncovered(remove)).toBe(true);
     const switchBox = (await row.locator(".document-switch").boundingBox())!;
     expect(Math.abs((await remove.boundingBox())!.y - switchBox.y)).toBeLessThan(switchBox.height);
@@ -795,7 +792,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
         ((await state(name).textContent()) ?? "").replace(/\s+/g, " ").trim();
       await expect.poll(() => text("manual.pdf")).toBe("Reading 88 of 175 pages read");
       expect(await state("manual.pdf").getByRole("progressbar").getAttribute("value")).toBe("88");
-      expect(await text("notes.pdf")).toBe("Indexing 35 of 575 chunks indexed");
+      expect(await text("notes.pdf")).toBe("Indexing 35 of 575 passages indexed");
       expect(await state("notes.pdf").getByRole("progressbar", { name: "notes.pdf: Indexing" }).count()).toBe(
         1,
       );

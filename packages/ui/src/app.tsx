@@ -275,10 +275,20 @@ export function App() {
     );
   }, [models, preferences]);
   const loadKnowledgeBases = useCallback(() => {
-    void api<{ knowledgeBases: KnowledgeBaseOption[]; maxUploadBytes?: number }>("/api/knowledge-bases")
+    void api<{
+      knowledgeBases: Array<KnowledgeBaseOption & { indexedDocumentCount?: number }>;
+      maxUploadBytes?: number;
+    }>("/api/knowledge-bases")
       .then((answer) => {
         setKnowledgeBases(
-          answer.knowledgeBases.map((kb) => ({ id: kb.id, name: kb.name, documentCount: kb.documentCount })),
+          answer.knowledgeBases.map((kb) => ({
+            id: kb.id,
+            name: kb.name,
+            // Those answers may use: a failed or switched-off document is not counted (an older
+            // knowledge service, without the figure, counts them all).
+            documentCount: kb.indexedDocumentCount ?? kb.documentCount,
+            ...(kb.ownerName ? { ownerName: kb.ownerName } : {}),
+          })),
         );
         setMaxUploadBytes(answer.maxUploadBytes);
       })

@@ -37,6 +37,7 @@ import {
   answerFailureText,
   citationLabels,
   groundingWarningText,
+  knowledgeBaseLabel,
 } from "./display-text.js";
 import {
   cancelOnEscape,
@@ -119,8 +120,10 @@ export interface ChatMessage {
 export interface KnowledgeBaseOption {
   id: string;
   name: string;
-  /** Its documents, shown in the message box's "#" list. */
+  /** Its documents answers may use (indexed, switched on), shown in the message box's "#" list. */
   documentCount?: number;
+  /** Its owner's user name, for another user's base (an administrator sees every private one). */
+  ownerName?: string;
 }
 
 /** Applies one streamed part to the answer being written. */
@@ -739,7 +742,7 @@ export function Composer(props: {
       found: t.knowledgeSuggestionsOpen,
       suggestions: offered.map((kb) => ({
         id: kb.id,
-        label: `#${kb.name}`,
+        label: `#${knowledgeBaseLabel(t, kb)}`,
         ...(kb.documentCount === undefined
           ? {}
           : {
@@ -876,7 +879,7 @@ export function Composer(props: {
                   checked={props.options.knowledgeBaseIds.includes(kb.id)}
                   onChange={() => toggle(kb.id)}
                 />{" "}
-                {kb.name}
+                {knowledgeBaseLabel(t, kb)}
               </label>
             ))}
             <span id="mention-hint" className="muted">

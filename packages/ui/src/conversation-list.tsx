@@ -10,7 +10,7 @@ import {
 } from "./focus.js";
 import { fill, useI18n } from "./i18n.js";
 import { ModalDialog } from "./modal-dialog.js";
-import { navigate } from "./router.js";
+import { navigate, usePath } from "./router.js";
 import { ShareDialog } from "./share-dialog.js";
 import { ActionError, describeError, errorCode, useAction } from "./use-action.js";
 
@@ -54,14 +54,29 @@ const SKIPPED_SHOWN = 10;
 
 /**
  * Import: a button that opens the file picker, and what the import came to below it (announced),
- * in words: how many were imported, which were skipped and why, or why the file was refused.
+ * in words: how many were imported, which were skipped and why, or why the file was refused. The
+ * outcome stays until closed (its close button, focus back on Import) or another page is shown.
  */
 function ImportConversations(props: { onImported(): void }) {
   const { t } = useI18n();
   const input = useRef<HTMLInputElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
   const [importing, setImporting] = useState<string | undefined>();
   const [outcome, setOutcome] = useState<{ file: string; answer: ImportAnswer } | undefined>();
   const [error, setError] = useState<unknown>();
+  // Another page (another conversation, Settings…) leaves the last import's outcome behind.
+  const path = usePath();
+  const [outcomePath, setOutcomePath] = useState(path);
+  if (path !== outcomePath) {
+    setOutcomePath(path);
+    setOutcome(undefined);
+    setError(undefined);
+  }
+  const dismiss = () => {
+    setOutcome(undefined);
+    setError(undefined);
+    button.current?.focus();
+  };
   const importFile = async (file: File) => {
     setOutcome(undefined);
     setError(undefined);
@@ -108,6 +123,7 @@ function ImportConversations(props: { onImported(): void }) {
       />
       {/* Unavailable while a file is imported, yet not disabled: a disabled button loses focus. */}
       <button
+        ref={button}
         type="button"
         className="wide"
         aria-describedby="import-hint"
@@ -125,13 +141,18 @@ function ImportConversations(props: { onImported(): void }) {
         {importing !== undefined && <p className="muted">{fill(t.importing, { file: importing })}</p>}
         {outcome && (
           <>
-            <p>
-              {fill(t.importDone, {
-                imported: outcome.answer.imported,
-                total: outcome.answer.imported + outcome.answer.skipped,
-                file: outcome.file,
-                format: t.importFormats[outcome.answer.format] ?? outcome.answer.format,
-              })}
+            <p className="import-done">
+              <span>
+                {fill(t.importDone, {
+                  imported: outcome.answer.imported,
+                  total: outcome.answer.imported + outcome.answer.skipped,
+                  file: outcome.file,
+                  format: t.importFormats[outcome.answer.format] ?? outcome.answer.format,
+                })}
+              </span>
+              <button type="button" className="small" aria-label={t.dismissImportOutcome} onClick={dismiss}>
+                ×
+              </button>
             </p>
             {skipped.length > 0 && (
               <ul>
@@ -154,9 +175,16 @@ function ImportConversations(props: { onImported(): void }) {
         )}
       </div>
       {error !== undefined && (
-        <p className="error-text" role="alert">
-          {errorWords(error)}
-        </p>
+        <div className="import-outcome">
+          <p className="import-done">
+            <span className="error-text" role="alert">
+              {errorWords(error)}
+            </span>
+            <button type="button" className="small" aria-label={t.dismissImportOutcome} onClick={dismiss}>
+              ×
+            </button>
+          </p>
+        </div>
       )}
     </>
   );

@@ -20,13 +20,15 @@ export function DataTable(props: {
   actions?: boolean;
   pinFirst?: boolean;
   nowrap?: number[];
+  /** A class for the box, for a table styled apart (the knowledge page's documents, cards on a phone). */
+  className?: string;
   children: ReactNode;
 }) {
   const { t } = useI18n();
   const box = useRef<HTMLDivElement>(null);
   useKeyboardScrollable(box, props.label);
   return (
-    <div className="table-scroll" ref={box}>
+    <div className={props.className ? `table-scroll ${props.className}` : "table-scroll"} ref={box}>
       <table
         className={
           [props.actions && "with-actions", props.pinFirst && "pin-first"].filter(Boolean).join(" ") ||

@@ -11,11 +11,13 @@ import {
   errorText,
   fileSizeText,
   groundingWarningText,
+  knowledgeBaseLabel,
   numberText,
   providerOutcomeText,
   pullStepText,
   quotaResetText,
   serviceReadinessText,
+  viewPassagesText,
   wordListText,
 } from "./display-text.js";
 import { MESSAGES } from "./i18n.js";
@@ -915,5 +917,21 @@ describe("the config file's word lists in Settings", () => {
     for (const t of [en, zh]) expect(actions.filter((action) => !t.wordListActions[action])).toEqual([]);
     expect(actions.filter((action) => zh.wordListActions[action] === action)).toEqual([]);
     expect(Object.keys(zh.wordListActions).sort()).toEqual(Object.keys(en.wordListActions).sort());
+  });
+});
+
+describe("knowledge page wording", () => {
+  it("names a one-passage document's button in the singular, and the column Passages as everything else says", () => {
+    expect(viewPassagesText(en, 1, "a.md")).toBe("Show the 1 passage of a.md");
+    expect(viewPassagesText(en, 2, "a.md")).toBe("Show the 2 passages of a.md");
+    expect(viewPassagesText(zh, 1, "a.md")).toBe("查看 a.md 的 1 个分块");
+    expect(en.chunks).toBe("Passages");
+    // A document's progress says passages too.
+    expect(en.documentProgress.indexing).toBe("{done} of {total} passages indexed");
+  });
+
+  it("names another user's knowledge base with its owner, one's own by its name alone", () => {
+    expect(knowledgeBaseLabel(zh, { name: "中文资料库", ownerName: "bob" })).toBe("中文资料库 · bob");
+    expect(knowledgeBaseLabel(en, { name: "Docs EN" })).toBe("Docs EN");
   });
 });

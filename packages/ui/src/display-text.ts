@@ -4,6 +4,24 @@ import type { GroundingWarning } from "./api.js";
 import { fill, type Messages } from "./i18n.js";
 
 /**
+ * A knowledge base as a chat's picker names it: another user's (shared, or any private one an
+ * administrator sees) with its owner's name ("中文资料库 · bob"), one's own by its name alone.
+ */
+export function knowledgeBaseLabel(
+  t: Messages,
+  base: { name: string; ownerName?: string | undefined },
+): string {
+  return base.ownerName
+    ? fill(t.knowledgeBaseOfOwner, { name: base.name, owner: base.ownerName })
+    : base.name;
+}
+
+/** A document's passages button's name: singular for one ("Show the 1 passage of a.md"). */
+export function viewPassagesText(t: Messages, n: number, name: string): string {
+  return fill(n === 1 ? t.viewPassagesOne : t.viewPassages, { n, name });
+}
+
+/**
  * An error's code as text in the reader's language where the code is known, else the service's
  * message; what its details name is added after a translated text (the refused words of
  * CONTENT_BLOCKED, when a used-up quota resets, the service that did not answer), which the

@@ -2,11 +2,16 @@ import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-
 import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
-import { documentStatusText, type RequestIssue, requestIssuesText } from "./display-text.js";
+import {
+  documentStatusText,
+  type RequestIssue,
+  requestIssuesText,
+  viewPassagesText,
+} from "./display-text.js";
 import { DocumentPassages } from "./document-passages.js";
 import { chosenFolderFiles, droppedFiles, firstOfEachName } from "./dropped-files.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, labelWithName, useI18n } from "./i18n.js";
 import { type KnowledgeBaseSettings, KnowledgeBaseSettingsForm } from "./knowledge-base-settings.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
 import { CopyButton } from "./markdown.js";
@@ -150,6 +155,8 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const [maxUploadBytes, setMaxUploadBytes] = useState<number>();
   const [selected, setSelected] = useState<string | undefined>();
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
+  /** The base whose documents were last read: "none yet" is said of a list read empty, not while it loads. */
+  const [documentsOf, setDocumentsOf] = useState<string>();
   // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
@@ -179,7 +186,10 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   shown.current = selected;
   const loadDocuments = useCallback(async (id: string) => {
     const answer = await api<{ documents: DocumentRow[] }>(`/api/knowledge-bases/${id}/documents`);
-    if (shown.current === id) setDocuments(answer.documents);
+    if (shown.current === id) {
+      setDocuments(answer.documents);
+      setDocumentsOf(id);
+    }
   }, []);
 
   useEffect(() => {
@@ -300,6 +310,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     const stopped = mine.find((document) => document.status === "failed");
     if (!stopped) return { failed: false, text: t.documentStatuses.indexed };
     const { stage, note, failed } = documentStatusText(t, stopped);
+    // A cancelled import is not a failure (its bar not in the error colour), a refused file is.
     return { failed, text: note ? fill(t.fieldValue, { field: stage, value: note }) : stage };
   };
 
@@ -422,7 +433,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
               onDrop={drop}
             >
               <label className="upload">
-                {t.upload}
+                <span>{t.upload}</span>
                 {/* A picker per base: the files chosen for one are not shown as chosen for the next. */}
                 <input
                   key={base.id}
@@ -432,7 +443,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                 />
               </label>
               <label className="upload">
-                {t.uploadFolder}
+                <span>{t.uploadFolder}</span>
                 <input
                   key={`${base.id}-folder`}
                   type="file"
@@ -466,7 +477,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                 return (
                   <li key={row.id} data-status={row.status}>
                     {row.name}{" "}
-                    <UploadProgress upload={row}>
+                    <UploadProgress upload={row} failed={ingested?.failed}>
                       {ingested ? (
                         <span className={ingested.failed ? "error-text" : undefined}>{ingested.text}</span>
                       ) : (
@@ -482,92 +493,106 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
           <h4 id="documents-title" tabIndex={-1}>
             {t.documents}
           </h4>
-          {/* The names pinned: a phone scrolls the table sideways to a document's passages and buttons. */}
-          <DataTable
-            label={t.documents}
-            columns={[t.name, t.status, t.chunks]}
-            nowrap={[1, 2]}
-            actions
-            pinFirst
-          >
-            {documents.map((document) => (
-              <tr
-                key={document.id}
-                data-status={document.status}
-                className={document.enabled === false ? "document-off" : undefined}
-              >
-                <td className="document-name">
-                  <a
-                    href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
-                    target="_blank"
-                    rel="noopener noreferrer"
+          {documentsOf === base.id && documents.length === 0 && <p className="muted">{t.noDocuments}</p>}
+          {/* On a phone each document is a card (documents-table in styles.css): no sideways scrolling. */}
+          {documents.length > 0 && (
+            <DataTable
+              label={t.documents}
+              columns={[t.name, t.status, t.chunks]}
+              nowrap={[1, 2]}
+              actions
+              pinFirst
+              className="documents-table"
+            >
+              {documents.map((document) => {
+                // Not indexed, and never will be as it is (a refused file, a cancelled import): no
+                // switch for answers, no passages; its file still downloads (its uploader's own), muted.
+                const failed = document.status === "failed";
+                return (
+                  <tr
+                    key={document.id}
+                    data-status={document.status}
+                    className={document.enabled === false ? "document-off" : undefined}
                   >
-                    {document.name}
-                  </a>
-                  {document.enabled === false && (
-                    <>
-                      {" "}
-                      <span className="badge" title={t.documentOffHint}>
-                        {t.documentOff}
-                      </span>
-                    </>
-                  )}
-                </td>
-                <td>
-                  <DocumentState document={document} />
-                </td>
-                <td className="nowrap">
-                  {document.status === "indexed" && document.chunkCount > 0 ? (
-                    <button
-                      type="button"
-                      className="link"
-                      aria-label={fill(t.viewPassages, { n: document.chunkCount, name: document.name })}
-                      onClick={() => setPassagesOf(document)}
-                    >
-                      {document.chunkCount}
-                    </button>
-                  ) : document.status === "indexed" ? (
-                    document.chunkCount
-                  ) : (
-                    ""
-                  )}
-                </td>
-                <td>
-                  <div className="document-actions">
-                    {base.permission !== "read" && (
-                      <label className="document-switch">
-                        <input
-                          type="checkbox"
-                          checked={document.enabled !== false}
-                          aria-label={fill(t.useDocumentInAnswers, { name: document.name })}
-                          onChange={(event) => void switchDocument(base, document, event.target.checked)}
-                        />
-                        {t.inAnswers}
-                      </label>
-                    )}
-                    {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
-                      <button
-                        type="button"
-                        aria-label={`${t.cancelImport}: ${document.name}`}
-                        onClick={(event) => void cancelImport(base, document, event.currentTarget)}
+                    <td className="document-name">
+                      <a
+                        href={`/api/knowledge-bases/${base.id}/documents/${document.id}/file`}
+                        target="_blank"
+                        rel="noopener noreferrer"
+                        className={failed ? "document-file-failed" : undefined}
+                        title={failed ? t.documentFileNotIndexed : undefined}
                       >
-                        {t.cancelImport}
-                      </button>
-                    )}
-                    {base.permission !== "read" && (
-                      <button
-                        type="button"
-                        aria-label={`${t.delete}: ${document.name}`}
-                        onClick={(event) => void removeDocument(base, document, event.currentTarget)}
-                      >
-                        {t.delete}
-                      </button>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
+                        {document.name}
+                      </a>
+                      {document.enabled === false && (
+                        <>
+                          {" "}
+                          <span className="badge" title={t.documentOffHint}>
+                            {t.documentOff}
+                          </span>
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      <DocumentState document={document} />
+                    </td>
+                    <td className="nowrap document-passages" data-label={t.chunks}>
+                      {document.status === "indexed" && document.chunkCount > 0 ? (
+                        <button
+                          type="button"
+                          className="link"
+                          aria-label={viewPassagesText(t, document.chunkCount, document.name)}
+                          onClick={() => setPassagesOf(document)}
+                        >
+                          {document.chunkCount}
+                        </button>
+                      ) : document.status === "indexed" ? (
+                        document.chunkCount
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td>
+                      <div className="document-actions">
+                        {base.permission !== "read" && failed && (
+                          <span className="muted document-not-indexed">{t.documentNotIndexed}</span>
+                        )}
+                        {base.permission !== "read" && !failed && (
+                          <label className="document-switch">
+                            <input
+                              type="checkbox"
+                              checked={document.enabled !== false}
+                              aria-label={fill(t.useDocumentInAnswers, { name: document.name })}
+                              onChange={(event) => void switchDocument(base, document, event.target.checked)}
+                            />
+                            {t.inAnswers}
+                          </label>
+                        )}
+                        {base.permission !== "read" && document.jobId && IN_PROGRESS.has(document.status) && (
+                          <button
+                            type="button"
+                            aria-label={labelWithName(t, t.cancelImport, document.name)}
+                            onClick={(event) => void cancelImport(base, document, event.currentTarget)}
+                          >
+                            {t.cancelImport}
+                          </button>
+                        )}
+                        {base.permission !== "read" && (
+                          <button
+                            type="button"
+                            aria-label={labelWithName(t, t.delete, document.name)}
+                            onClick={(event) => void removeDocument(base, document, event.currentTarget)}
+                          >
+                            {t.delete}
+                          </button>
+                        )}
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </DataTable>
+          )}
           <div className="actions">
             {base.permission !== "read" && base.watchFolder && (
               <button type="button" onClick={() => void resync(base)}>
@@ -613,6 +638,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
             knowledgeBaseId={base.id}
             minRelevance={base.minRelevance ?? 0}
             rerankModel={base.rerankModel ?? null}
+            embeddingModel={base.embeddingModel ?? null}
           />
           {passagesOf && (
             <DocumentPassages

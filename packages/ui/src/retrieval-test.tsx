@@ -73,11 +73,19 @@ export function RetrievalTest(props: {
   minRelevance: number;
   /** The base's rerank model as saved; none: no "Rerank" choice. */
   rerankModel: string | null;
+  /**
+   * The base's embedding model as saved; none: it is searched by words only, so the test starts on
+   * full text and offers vectors and hybrid disabled, saying why.
+   */
+  embeddingModel: string | null;
 }) {
   const { knowledgeBaseId } = props;
   const { t } = useI18n();
   const [query, setQuery] = useState("");
-  const [mode, setMode] = useState<Mode>("hybrid");
+  const wordsOnly = !props.embeddingModel;
+  const [mode, setMode] = useState<Mode>(wordsOnly ? "lexical" : "hybrid");
+  // A base whose embedding model is taken away (its settings saved) is tested on full text from then on.
+  if (wordsOnly && mode !== "lexical") setMode("lexical");
   // As typed: the form holds a run back until it is a whole number in range.
   const [topK, setTopK] = useState(String(RETRIEVAL_TEST_TOP_K.default));
   const [minRelevance, setMinRelevance] = useState(String(props.minRelevance));
@@ -156,14 +164,23 @@ export function RetrievalTest(props: {
         </label>
         <label>
           {t.retrievalMode}
-          <select value={mode} onChange={(e) => setMode(e.target.value as Mode)}>
+          <select
+            value={mode}
+            onChange={(e) => setMode(e.target.value as Mode)}
+            aria-describedby={wordsOnly ? "retrieval-mode-why" : undefined}
+          >
             {MODES.map((value) => (
-              <option key={value} value={value}>
+              <option key={value} value={value} disabled={wordsOnly && value !== "lexical"}>
                 {t.retrievalModes[value]}
               </option>
             ))}
           </select>
         </label>
+        {wordsOnly && (
+          <p id="retrieval-mode-why" className="muted retrieval-mode-why">
+            {t.retrievalModeNeedsEmbedding}
+          </p>
+        )}
         <label>
           {t.retrievalTopK}
           <input

@@ -2,7 +2,7 @@ import type { KnowledgeDocument } from "@hearth/contracts";
 import type { ReactNode } from "react";
 import { ApiError, csrfHeader, signOutSignal } from "./api.js";
 import { documentStatusText } from "./display-text.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, labelWithName, useI18n } from "./i18n.js";
 import { errorMessage } from "./use-action.js";
 
 /**
@@ -105,7 +105,7 @@ export function DocumentState({ document }: { document: DocumentRow }) {
           <progress
             value={progress?.done}
             max={progress && Math.max(1, progress.total)}
-            aria-label={`${document.name}: ${stage}`}
+            aria-label={labelWithName(t, document.name, stage)}
           />
           {progress && (
             <>
@@ -142,13 +142,21 @@ export function FileStatus({ name, children }: { name: string; children: ReactNo
  */
 export function UploadProgress(props: {
   upload: { name: string; progress: number; status: string; error?: unknown };
+  /** Sent, but its ingestion failed: the bar is in the error colour, as for a file refused. */
+  failed?: boolean | undefined;
   children: ReactNode;
 }) {
   const { t } = useI18n();
   const { upload } = props;
+  const failed = props.failed || upload.status === "error";
   return (
     <>
-      <progress value={upload.progress} max={1} aria-label={upload.name} />{" "}
+      <progress
+        value={upload.progress}
+        max={1}
+        aria-label={upload.name}
+        className={failed ? "failed" : undefined}
+      />{" "}
       <FileStatus name={upload.name}>
         {upload.status === "error" ? (
           <span className="error-text">{errorMessage(t, upload.error)}</span>
