@@ -191,7 +191,8 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect((await abandoned).postDataJSON()).toEqual({
       query: "When does the office open?",
       topK: 10,
-      mode: "hybrid",
+      // The base has no embedding model: the test starts on full text.
+      mode: "lexical",
       minRelevance: 0,
     });
     expect((await abandoned).url()).toContain(`/api/knowledge-bases/${id}/query`);
@@ -205,10 +206,8 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect(await passage.getByRole("link").textContent()).toBe("leave-policy.txt");
     expect(await passage.textContent()).toContain("Every employee gets twenty vacation days a year.");
     expect(await passage.locator("mark").allTextContents()).toEqual(["vacation", "days"]);
-    // The base has no embedding model: the default, hybrid, said to be full text only.
-    await page
-      .getByText("This knowledge base has no embedding model: it was searched on full text only.")
-      .waitFor();
+    // The base has no embedding model: vectors and hybrid are offered disabled, saying why.
+    await page.getByText("Vectors and hybrid search need an embedding model").waitFor();
 
     await passage.getByRole("link").click();
     const source = page.getByRole("dialog", { name: "leave-policy.txt" });
@@ -292,7 +291,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     expect((await asked).postDataJSON()).toEqual({
       query: "office vacation days",
       topK: 10,
-      mode: "hybrid",
+      mode: "lexical",
       minRelevance: 0.5,
     });
     await expect.poll(() => passages.count()).toBe(1);
