@@ -1,6 +1,7 @@
 import { CHAT_CONTROL_NAMES, CHAT_CONTROL_WIRE_NAMES, type ChatControls, isTooLong } from "@hearth/contracts";
 import { HearthError, isDataRefused } from "@hearth/core";
 import { z } from "zod";
+import type { ContentFilter } from "../chat/content-filter.js";
 import { firstCodePoints } from "../text/first-code-points.js";
 import { controlsReadFrom } from "./chat-controls-schema.js";
 import {
@@ -18,9 +19,13 @@ import { FOLDER_NAME_MAX_CHARS, FolderStore } from "./folder-store.js";
  * Conversation import (POST /api/conversations/import): a file's JSON, in one of the formats below,
  * told apart by its shape, becomes conversations of the caller's own (new ids; the file's ids,
  * owners and users are never read). Every conversation of the file is read before anything is
- * stored; each is then stored whole or not at all. The sensitive-word filter on user input is not
- * applied: the text is the user's own history, not input sent to a model (every turn of the
- * conversation checks what of it goes to the model: conversation-routes.ts).
+ * stored; each is then stored whole or not at all. An imported conversation may be shared or
+ * continued, so it is held to the sensitive-word filter as what is typed and generated here is
+ * (content-filter.ts): one whose title, folder name, user message or system prompt holds a word the
+ * input filter refuses is skipped ("content-blocked"); its answers (text, reasoning, citations'
+ * titles and snippets) get the output filter's masking; the hits count as a message's. Every turn
+ * of the conversation still checks what of it goes to the model (conversation-routes.ts), words
+ * added to the lists since included.
  */
 
 /** The formats an import reads. */
@@ -28,10 +33,14 @@ export type ImportFormat = "hearth" | "chatgpt" | "open-webui";
 
 /**
  * Why one conversation of a file was not imported: nothing with text in it, not in the shape of the
- * file's format, a message (or its system prompt) over the length a message may have, or data the
- * database refused to store (a value it cannot hold).
+ * file's format, a message (or its system prompt) over the length a message may have, its title,
+ * folder name, a user message or its system prompt holding a word the input filter refuses (as it
+ * would be typed here: CONTENT_BLOCKED), or data the database refused to store (a value it cannot hold).
  */
-export type SkipReason = "empty" | "unreadable" | "message-too-long" | "unstorable";
+export type SkipReason = "empty" | "unreadable" | "message-too-long" | "content-blocked" | "unstorable";
+
+/** What of the web service's sensitive-word filter an import holds its conversations to. */
+export type ImportFilter = Pick<ContentFilter, "checkFields" | "checkInputs" | "maskOutput">;
 
 /** What an import answers: the format read, the conversations made, those skipped and why. */
 export interface ImportResult {
@@ -449,6 +458,52 @@ function readOne(
 }
 
 /**
+ * The conversation held to the sensitive-word filter as what is typed and generated here is; or
+ * "content-blocked" where the input filter refuses its title (the file's: one made from its first
+ * user message is checked with it), its folder's name, a user message or its system prompt. Its
+ * answers are masked as a generated one is: text, reasoning, and its citations' titles and snippets.
+ * With the filter off for input or output, that side is left as it was.
+ */
+async function filtered(
+  filter: ImportFilter,
+  conversation: ConversationToStore,
+): Promise<{ conversation: ConversationToStore } | { reason: SkipReason }> {
+  try {
+    await filter.checkFields({ title: conversation.title || null, folder: conversation.folder });
+    await filter.checkInputs([
+      ...(conversation.systemPrompt ? [conversation.systemPrompt] : []),
+      ...conversation.messages.filter((message) => message.role === "user").map((message) => message.content),
+    ]);
+  } catch (caught) {
+    if (caught instanceof HearthError && caught.code === "CONTENT_BLOCKED")
+      return { reason: "content-blocked" };
+    throw caught;
+  }
+  const shown = (text: string) => filter.maskOutput(text);
+  const messages: MessageToStore[] = [];
+  for (const message of conversation.messages) {
+    if (message.role !== "assistant") {
+      messages.push(message);
+      continue;
+    }
+    const citations: Citation[] = [];
+    for (const citation of message.citations)
+      citations.push({
+        ...citation,
+        title: await shown(citation.title),
+        ...(citation.snippet ? { snippet: await shown(citation.snippet) } : {}),
+      });
+    messages.push({
+      ...message,
+      content: await shown(message.content),
+      reasoning: message.reasoning === null ? null : await shown(message.reasoning),
+      citations,
+    });
+  }
+  return { conversation: { ...conversation, messages } };
+}
+
+/**
  * Stores a conversation as the user's own, in a transaction (whole or not at all), with its title
  * (or its first message's, as a new chat takes), messages in order, roles, model names, reasoning,
  * citations, system prompt, Chat controls, chosen knowledge bases and times as given. A message
@@ -494,13 +549,15 @@ export async function storeConversation(
 
 /**
  * Imports a file's conversations as the user's own. The file is read whole first (an unknown format
- * stores nothing); each conversation is then stored in a transaction of its own (storeConversation).
+ * stores nothing); each conversation is then held to the sensitive-word filter (`filter`: the web
+ * service's ContentFilter) and stored in a transaction of its own (storeConversation).
  */
 export async function importConversations(
   store: ConversationStore,
   userId: string,
   body: unknown,
   maxMessageChars: number,
+  filter: ImportFilter,
 ): Promise<ImportResult> {
   const { format, items } = detectFormat(body);
   const read = items.map((item) => readOne(PARSERS[format], item, maxMessageChars));
@@ -511,12 +568,13 @@ export async function importConversations(
     skippedConversations.push({ index, title: title || null, reason });
   };
   for (const [index, outcome] of read.entries()) {
-    if ("reason" in outcome) {
-      skip(index, outcome.reason);
+    const checked = "reason" in outcome ? outcome : await filtered(filter, outcome.conversation);
+    if ("reason" in checked) {
+      skip(index, checked.reason);
       continue;
     }
     try {
-      const stored = await storeConversation(store, userId, outcome.conversation);
+      const stored = await storeConversation(store, userId, checked.conversation);
       conversations.push({ id: stored.id, title: stored.title });
     } catch (caught) {
       // Data the database will not hold skips its conversation (rolled back whole); anything else,

@@ -304,8 +304,9 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
   /**
    * Imports a file's conversations (its JSON as the body, or ChatGPT's data export as its ZIP, up to
    * web.importLimitBytes) as the caller's own: conversation-import.ts, import-archive.ts. Another
-   * system's data: NUL characters, which no other request may hold, are taken out of it. Audited
-   * with the counts, never the content.
+   * system's data: NUL characters, which no other request may hold, are taken out of it. Held to the
+   * sensitive-word filter as what is typed and generated here is (a conversation the input filter
+   * refuses is skipped, its answers masked). Audited with the counts, never the content.
    */
   registerZipBodyParser(app);
   app.post(
@@ -321,7 +322,7 @@ export function registerConversationRoutes(app: FastifyInstance, deps: Deps) {
       const file = Buffer.isBuffer(request.body)
         ? conversationsJsonOf(request.body, importLimitBytes)
         : request.body;
-      const result = await importConversations(store, user.id, file, maxMessageChars);
+      const result = await importConversations(store, user.id, file, maxMessageChars, deps.contentFilter);
       if (result.imported > 0)
         await audit(store.db, {
           actorId: user.id,

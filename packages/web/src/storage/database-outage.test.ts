@@ -11,8 +11,15 @@ import {
   startWeb,
   type WebHarness,
 } from "../../test/support/web-harness.js";
-import { importConversations } from "../conversations/conversation-import.js";
+import { type ImportFilter, importConversations } from "../conversations/conversation-import.js";
 import { ConversationStore } from "../conversations/conversation-store.js";
+
+/** A sensitive-word filter with no word listed: lets every conversation through as it is. */
+const noFilter: ImportFilter = {
+  checkFields: async () => {},
+  checkInputs: async () => {},
+  maskOutput: async (text) => text,
+};
 
 describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is cut", () => {
   let model: FakeModelService;
@@ -106,6 +113,7 @@ describe.skipIf(!postgresAvailable)("the web service when its PostgreSQL link is
         alice.userId,
         [{ title: "during the cut", messages: [{ role: "user", content: "hello" }] }],
         10_000,
+        noFilter,
       ).catch((caught: unknown) => caught);
       expect(toHearthError(failure).code).toBe("DATABASE_UNAVAILABLE");
     } finally {
