@@ -25,6 +25,16 @@ import { MESSAGES } from "./i18n.js";
 const en = MESSAGES.en;
 const zh = MESSAGES["zh-CN"];
 
+describe("why an import skipped a conversation, in the reader's language", () => {
+  it("words every reason the service gives, a refused word's included, in English and Chinese", () => {
+    const reasons = ["empty", "unreadable", "message-too-long", "content-blocked", "unstorable"];
+    expect(Object.keys(en.importSkipReasons).sort()).toEqual([...reasons].sort());
+    expect(Object.keys(zh.importSkipReasons).sort()).toEqual([...reasons].sort());
+    expect(en.importSkipReasons["content-blocked"]).toMatch(/word this site does not allow/);
+    expect(zh.importSkipReasons["content-blocked"]).toMatch(/本站不允许的词语/);
+  });
+});
+
 describe("grounding warnings in the reader's language", () => {
   it("words a web search a block word list refused apart from one that failed, in English and Chinese", () => {
     expect(Object.keys(zh.groundingWarnings).sort()).toEqual(Object.keys(en.groundingWarnings).sort());

@@ -276,6 +276,8 @@ const en = {
     empty: "it has no message with text",
     unreadable: "it could not be read as a conversation",
     "message-too-long": "a message or its system prompt is longer than this server takes",
+    "content-blocked":
+      "its title, folder name, a message or its system prompt holds a word this site does not allow",
     unstorable: "the database could not store its text",
   } as Record<string, string>,
   /** An import refused whole, where the general words for the code would speak of a request. */
@@ -1632,6 +1634,7 @@ const zhCN: Messages = {
     empty: "其中没有带文字的消息",
     unreadable: "无法作为对话读取",
     "message-too-long": "某条消息或系统提示词超过了本服务器允许的长度",
+    "content-blocked": "其标题、文件夹名称、某条消息或系统提示词中含有本站不允许的词语",
     unstorable: "数据库无法保存其中的文本",
   },
   importErrors: {
