@@ -10,8 +10,22 @@ export interface HearthErrorOptions {
   details?: Record<string, unknown>;
   /** Seconds after which a retry may succeed; sent as Retry-After. */
   retryAfterSeconds?: number;
+  /**
+   * Whether a client retrying by itself may succeed, sent as `x-should-retry` (the header the
+   * openai and anthropic SDKs obey before their own rules: they retry every 429 and 5xx otherwise).
+   * Undefined: false when Retry-After is past LONG_RETRY_AFTER_SECONDS, else no header.
+   */
+  shouldRetry?: boolean;
   cause?: unknown;
 }
+
+/**
+ * A Retry-After past this many seconds is sent with `x-should-retry: false`: an SDK that retries by
+ * itself would otherwise sleep for all of it (the openai SDK for Node waits any Retry-After) or
+ * retry blindly within seconds (the Python one ignores a Retry-After over a minute). A minute
+ * window's reset, at most 60 s away, is still worth the wait.
+ */
+export const LONG_RETRY_AFTER_SECONDS = 60;
 
 /** The one error class of Hearth: a stable code from the catalogue, a message for people, an HTTP status. */
 export class HearthError extends Error {
@@ -19,6 +33,8 @@ export class HearthError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** What `x-should-retry` says, when anything (see HearthErrorOptions.shouldRetry). */
+  readonly shouldRetry: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -27,6 +43,11 @@ export class HearthError extends Error {
     this.status = options.status ?? ERROR_CODES[code].status;
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.shouldRetry =
+      options.shouldRetry ??
+      (options.retryAfterSeconds !== undefined && options.retryAfterSeconds > LONG_RETRY_AFTER_SECONDS
+        ? false
+        : undefined);
   }
 
   /** A one-line form for start-up failures and logs: `CODE: message`. */

@@ -136,6 +136,28 @@ describe("createServiceApp", () => {
     expect((await post(JSON.stringify({ text: "still fine" }))).json()).toEqual({ text: "still fine" });
   });
 
+  it("tells SDK clients not to retry by themselves where waiting is long or cannot help (x-should-retry: false)", async () => {
+    const { app } = build();
+    for (const [path, error] of [
+      ["/minute", new HearthError("RATE_LIMITED", "wait a little", { retryAfterSeconds: 30 })],
+      ["/hours", new HearthError("RATE_LIMITED", "wait hours", { retryAfterSeconds: 5 * 3600 })],
+      ["/never", new HearthError("RATE_LIMITED", "waiting does not help", { shouldRetry: false })],
+    ] as const)
+      app.get(path, async () => {
+        throw error;
+      });
+    const minute = await app.inject("/minute");
+    expect(minute.headers["retry-after"]).toBe("30");
+    expect(minute.headers["x-should-retry"]).toBeUndefined();
+    const hours = await app.inject("/hours");
+    expect(hours.headers["retry-after"]).toBe("18000");
+    expect(hours.headers["x-should-retry"]).toBe("false");
+    const never = await app.inject("/never");
+    expect(never.statusCode).toBe(429);
+    expect(never.headers["retry-after"]).toBeUndefined();
+    expect(never.headers["x-should-retry"]).toBe("false");
+  });
+
   it("reads an empty body with a JSON Content-Type as none, for a route that takes no body", async () => {
     const { app } = build();
     app.delete("/thing", async (request) => ({ body: request.body === undefined ? "none" : request.body }));

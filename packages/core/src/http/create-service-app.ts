@@ -472,5 +472,6 @@ function sendError(
   failures.log(request, error);
   if (error.retryAfterSeconds !== undefined)
     reply.header("retry-after", String(Math.ceil(error.retryAfterSeconds)));
+  if (error.shouldRetry !== undefined) reply.header("x-should-retry", String(error.shouldRetry));
   return reply.code(error.status).send(format(error, request));
 }

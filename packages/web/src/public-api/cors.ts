@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
  * a user's cookies to (nor let a page read an answer to a request that carried them).
  */
 const CORS_MAX_AGE_SECONDS = 86_400;
-const CORS_EXPOSED = "retry-after, x-request-id, x-hearth-cache";
+const CORS_EXPOSED = "retry-after, x-should-retry, x-request-id, x-hearth-cache";
 const HEADER_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
 const BEARER = /^Bearer\s/i;
 

@@ -682,7 +682,7 @@ async function callUpstream(
 /**
  * The model service's refusal, passed on (a 5xx as 502 unless its code is the model service's own
  * and has that status: refusalStatus) with its Retry-After (a full queue, an
- * upstream's rate limit), and not counted when it was its fault.
+ * upstream's rate limit) and x-should-retry, and not counted when it was its fault.
  */
 async function refusal(
   reply: FastifyReply,
@@ -695,6 +695,9 @@ async function refusal(
   await admission.failed(status);
   const retryAfter = response.headers["retry-after"];
   if (typeof retryAfter === "string") reply.header("retry-after", retryAfter);
+  // The model service says whether retrying may help (not when the Retry-After is hours away).
+  const shouldRetry = response.headers["x-should-retry"];
+  if (shouldRetry === "true" || shouldRetry === "false") reply.header("x-should-retry", shouldRetry);
   reply.code(refusalStatus(status, text));
   return reply.type("application/json").send(publicErrorText(text, model));
 }

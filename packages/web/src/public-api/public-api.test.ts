@@ -429,6 +429,47 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     }
   });
 
+  it("passes on the model service's x-should-retry: an SDK retrying by itself gives up on a Retry-After an hour away", async () => {
+    model.options.rateLimitedFor = "3600";
+    try {
+      const answers: Response[] = [];
+      // The openai SDK as clients use it (maxRetries 2): it would sleep the whole hour, twice.
+      const retrying = new OpenAI({
+        apiKey: userKey,
+        baseURL: `${url}/v1`,
+        fetch: async (input: string | URL | Request, init?: RequestInit) => {
+          const response = await fetch(input, init);
+          answers.push(response);
+          return response;
+        },
+      });
+      for (const stream of [false, true]) {
+        answers.length = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          retrying.chat.completions
+            .create({ model: "tiny-story", messages: [{ role: "user", content: "hi" }], stream })
+            .then(
+              () => "answered",
+              (caught: unknown) => caught,
+            ),
+          new Promise((resolve) => {
+            timer = setTimeout(() => resolve("still waiting"), 5000);
+          }),
+        ]);
+        clearTimeout(timer);
+        expect(outcome).toMatchObject({ status: 429 });
+        expect(answers).toHaveLength(1);
+        expect(answers[0]!.headers.get("retry-after")).toBe("3600");
+        expect(answers[0]!.headers.get("x-should-retry")).toBe("false");
+        // A browser page may read it too.
+        expect(answers[0]!.headers.get("access-control-expose-headers")).toContain("x-should-retry");
+      }
+    } finally {
+      model.options.rateLimitedFor = undefined;
+    }
+  });
+
   it("passes on the model service's own codes with their own status: 507 MODEL_MEMORY_INSUFFICIENT, not 502", async () => {
     const message =
       "loading big-model needs about 43.31 GiB but only 21.47 GiB is free; use a smaller quantization, a smaller context (HEARTH_CONTEXT_SIZE), fewer parallel slots (HEARTH_PARALLEL)";

@@ -142,26 +142,85 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
   });
 
   it("refuses a prompt that alone leaves no room for an answer, saying so, and counts nothing", async () => {
+    // The openai SDK as a client uses it, retries and all (maxRetries 2): told that retrying cannot
+    // help (x-should-retry: false, no Retry-After), it fails after its one request, at once, rather
+    // than waiting a Retry-After twice over.
+    const sent = countingFetch();
     const client = new OpenAI({
       apiKey: await createApiKey(web.app, await member("jo"), "k"),
       baseURL: `${url}/v1`,
-      maxRetries: 0,
+      fetch: sent.fetch,
     });
-    await expect(
+    const outcome = await within(
+      5000,
       client.chat.completions.create({
         model: "tiny-story",
         messages: [{ role: "user", content: "tell me a long story about the sea and its ships ".repeat(3) }],
       }),
-    ).rejects.toMatchObject({
-      status: 429,
-      code: "QUOTA_EXCEEDED",
-      error: expect.objectContaining({
-        message: expect.stringMatching(/prompt alone/),
-        // The chat tells the user to shorten it, not when the quota resets: waiting does not help.
-        details: expect.objectContaining({ reason: "prompt-too-long" }),
-      }),
+    );
+    expect(outcome).toMatchObject({
+      failed: {
+        status: 429,
+        code: "QUOTA_EXCEEDED",
+        error: expect.objectContaining({
+          message: expect.stringMatching(/prompt alone/),
+          // The chat tells the user to shorten it, not when the quota resets: waiting does not help.
+          details: expect.objectContaining({ reason: "prompt-too-long" }),
+        }),
+      },
     });
+    expect(sent.answers).toHaveLength(1);
+    expect(sent.answers[0]!.headers.get("x-should-retry")).toBe("false");
+    expect(sent.answers[0]!.headers.get("retry-after")).toBeNull();
+    const details = (outcome as { failed: { error: { details: Record<string, unknown> } } }).failed.error
+      .details;
+    expect(details).not.toHaveProperty("resetAt");
     expect(await tokensOf("jo")).toBe(0);
+  });
+
+  it("tells an SDK client not to wait for a reset hours away, keeping Retry-After and resetAt", async () => {
+    const daily = (
+      await web.app.inject({
+        method: "POST",
+        url: "/api/admin/groups",
+        headers: admin.headers,
+        payload: { name: "one-a-day" },
+      })
+    ).json() as { id: string };
+    await web.app.inject({
+      method: "PATCH",
+      url: "/api/admin/settings",
+      headers: admin.headers,
+      payload: {
+        groupLimits: { [sales]: { tokensPerMinute: TOKENS_PER_MINUTE }, [daily.id]: { requestsPerDay: 1 } },
+      },
+    });
+    const pia = await signUp(web.app, "pia");
+    await web.app.inject({
+      method: "PUT",
+      url: `/api/admin/groups/${daily.id}/members`,
+      headers: admin.headers,
+      payload: { userIds: [pia.userId] },
+    });
+    const sent = countingFetch();
+    const client = new OpenAI({
+      apiKey: await createApiKey(web.app, pia, "k"),
+      baseURL: `${url}/v1`,
+      fetch: sent.fetch,
+    });
+    const ask = () =>
+      client.chat.completions.create({ model: "tiny-story", messages: [{ role: "user", content: "hi" }] });
+    await ask();
+    // The day's one request is used: the SDK would sleep the whole Retry-After (about a day) twice.
+    const outcome = await within(5000, ask());
+    expect(outcome).toMatchObject({ failed: { status: 429, code: "QUOTA_EXCEEDED" } });
+    expect(sent.answers).toHaveLength(2);
+    const refused = sent.answers[1]!;
+    expect(refused.headers.get("x-should-retry")).toBe("false");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(23 * 3600);
+    expect(
+      (outcome as { failed: { error: { details: Record<string, unknown> } } }).failed.error.details,
+    ).toHaveProperty("resetAt");
   });
 
   it("says in a conversation's stream that the prompt alone is too long, with the error's details", async () => {
@@ -188,8 +247,9 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     expect(parts.at(-1)).toMatchObject({
       type: "error",
       code: "QUOTA_EXCEEDED",
-      details: { reason: "prompt-too-long", window: "minute", resetAt: expect.any(String) },
+      details: { reason: "prompt-too-long", window: "minute" },
     });
+    expect((parts.at(-1) as { details: Record<string, unknown> }).details).not.toHaveProperty("resetAt");
     expect(await tokensOf("noor")).toBe(0);
   });
 
@@ -288,3 +348,35 @@ describe.each(dialects)("token limits bound an answer on %s", (dialect) => {
     expect(await tokensOf("kim")).toBeLessThanOrEqual(TOKENS_PER_MINUTE);
   });
 });
+
+/** A fetch for the openai SDK that keeps every answer it got (each request the SDK sent). */
+function countingFetch() {
+  const answers: Response[] = [];
+  return {
+    answers,
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      const response = await fetch(input, init);
+      answers.push(response);
+      return response;
+    },
+  };
+}
+
+/** How `promise` ended within `ms`: its value, its error, or "still waiting" (an SDK sleeping to retry). */
+async function within(ms: number, promise: Promise<unknown>) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"still waiting">((resolve) => {
+    timer = setTimeout(() => resolve("still waiting"), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        (failed: unknown) => ({ failed }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -419,6 +419,21 @@ async function assertRoom(
   answer?: { promptTokens: number },
 ): Promise<number> {
   const promptTokens = answer?.promptTokens ?? 0;
+  // A prompt at or past a token limit is never admitted, however long one waits: it must be
+  // shortened. So nothing says when to try again (no Retry-After, no resetAt), and
+  // `x-should-retry: false` stops an SDK (openai's) retrying it by itself; the chat says to shorten
+  // it (the reason). Checked before the windows' use: waiting for one to reset would not help either.
+  if (answer)
+    for (const [tokenLimit, label] of [
+      [limits.tokensPerMinute, "minute"],
+      [limits.tokensPerDay, "day"],
+    ] as const)
+      if (tokenLimit !== undefined && promptTokens >= tokenLimit)
+        throw new HearthError(
+          "QUOTA_EXCEEDED",
+          `The prompt alone (about ${promptTokens} tokens) leaves no room for an answer under the per-${label} limit of ${tokenLimit} tokens; shorten it`,
+          { shouldRetry: false, details: { window: label, promptTokens, limits, reason: "prompt-too-long" } },
+        );
   let tokensLeft = Number.POSITIVE_INFINITY;
   for (const [windowMs, requestLimitSet, tokenLimit, label] of [
     [MINUTE, limits.requestsPerMinute, limits.tokensPerMinute, "minute"],
@@ -467,25 +482,15 @@ async function assertRoom(
     }
     const resetAt = new Date(resetMs);
     const retryAfterSeconds = Math.max(1, Math.ceil((resetMs - now) / 1000));
-    // A prompt at or past the limit is never admitted, however long one waits: it must be shortened.
-    const promptTooLong = answer !== undefined && tokenLimit !== undefined && promptTokens >= tokenLimit;
+    // A Retry-After past a minute (the day's window) comes with `x-should-retry: false` (HearthError).
     throw new HearthError(
       "QUOTA_EXCEEDED",
       !answer
         ? `The per-${label} limit is used up; it resets at ${resetAt.toISOString()}`
-        : promptTooLong
-          ? `The prompt alone (about ${promptTokens} tokens) leaves no room for an answer under the per-${label} limit of ${tokenLimit} tokens; shorten it`
-          : `The per-${label} token limit leaves no room for an answer after the prompt (about ${promptTokens} tokens); it resets at ${resetAt.toISOString()}`,
+        : `The per-${label} token limit leaves no room for an answer after the prompt (about ${promptTokens} tokens); it resets at ${resetAt.toISOString()}`,
       {
         retryAfterSeconds,
-        details: {
-          window: label,
-          resetAt: resetAt.toISOString(),
-          ...totals,
-          ...answer,
-          limits,
-          ...(promptTooLong ? { reason: "prompt-too-long" } : {}),
-        },
+        details: { window: label, resetAt: resetAt.toISOString(), ...totals, ...answer, limits },
       },
     );
   }

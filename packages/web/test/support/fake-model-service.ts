@@ -185,6 +185,8 @@ export async function startFakeModelService(options: FakeModelOptions = {}): Pro
       response.writeHead(429, {
         "content-type": "application/json",
         "retry-after": state.options.rateLimitedFor,
+        // As the model service's errors say of a Retry-After past a minute (HearthError.shouldRetry).
+        ...(Number(state.options.rateLimitedFor) > 60 ? { "x-should-retry": "false" } : {}),
       });
       response.end(
         JSON.stringify({
