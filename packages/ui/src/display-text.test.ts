@@ -246,6 +246,14 @@ describe("error codes in the reader's language", () => {
       "Title: holds a NUL character (U+0000), which cannot be stored.",
     );
     expect(errorText(zh, "INVALID_REQUEST", "", nul)).toBe("标题：包含无法保存的 NUL 字符（U+0000）。");
+    // A lone UTF-16 surrogate, no character at all.
+    const surrogate = { issues: [{ path: "title", message: "", code: "lone_surrogate" }] };
+    expect(errorText(en, "INVALID_REQUEST", "", surrogate)).toBe(
+      "Title: holds a broken character (a lone UTF-16 surrogate), which cannot be stored.",
+    );
+    expect(errorText(zh, "INVALID_REQUEST", "", surrogate)).toBe(
+      "标题：包含无法保存的残缺字符（不成对的 UTF-16 代理项）。",
+    );
     // An issue this page cannot put in words keeps the service's own, as before.
     const other = { issues: [{ path: "visibility", message: "Invalid option", code: "invalid_value" }] };
     expect(errorText(en, "INVALID_REQUEST", "visibility: Invalid option", other)).toBe(

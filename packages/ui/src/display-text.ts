@@ -151,11 +151,12 @@ export function requestIssuesText(t: Messages, issues: readonly RequestIssue[]):
 
 /**
  * A field's rule in words: a too-small or too-big one's limit, by what was measured (characters,
- * items, a number); a text holding a NUL character.
+ * items, a number); a text holding a NUL character or a lone surrogate.
  */
 function issueRule(t: Messages, issue: RequestIssue): string | undefined {
   const words = t.requestIssues;
   if (issue.code === "nul_character") return words.nulCharacter;
+  if (issue.code === "lone_surrogate") return words.loneSurrogate;
   const small = issue.code === "too_small";
   const limit = small ? issue.minimum : issue.code === "too_big" ? issue.maximum : undefined;
   if (typeof limit !== "number") return undefined;

@@ -794,6 +794,7 @@ const en = {
     above: "greater than {n}",
     below: "less than {n}",
     nulCharacter: "holds a NUL character (U+0000), which cannot be stored",
+    loneSurrogate: "holds a broken character (a lone UTF-16 surrogate), which cannot be stored",
   },
   /** An error's text with what its details name (see errorText). */
   errorDetails: {
@@ -2088,6 +2089,7 @@ const zhCN: Messages = {
     above: "必须大于 {n}",
     below: "必须小于 {n}",
     nulCharacter: "包含无法保存的 NUL 字符（U+0000）",
+    loneSurrogate: "包含无法保存的残缺字符（不成对的 UTF-16 代理项）",
   },
   errorDetails: {
     words: "{text}被拒绝的词：{words}",

@@ -96,6 +96,64 @@ describe.each(dialects)("text holding a NUL character on %s", (dialect) => {
     expect(groups).toEqual([]);
   });
 
+  it("refuses a lone UTF-16 surrogate the same way (no Unicode character, invalid UTF-8 once stored), keeping pairs", async () => {
+    // JSON.parse keeps the escape "\ud800" as a lone surrogate, which SQLite would store as the
+    // bytes ED A0 80 (invalid UTF-8), and Node's UTF-8 would make U+FFFD on the way to PostgreSQL.
+    expect(JSON.parse('"\\ud800"')).toBe("\ud800");
+    const refused: Array<[string, string, Record<string, unknown>, string]> = [
+      ["PATCH", `/api/conversations/${conversationId}`, { title: "\ud800" }, "title"],
+      ["POST", "/api/conversations", { title: "low \udc00 alone" }, "title"],
+      [
+        "POST",
+        `/api/conversations/${conversationId}/messages`,
+        { content: "surrogate \ud83d here", model: "tiny-story" },
+        "content",
+      ],
+      ["POST", "/api/account/api-keys", { name: "key\udfff" }, "name"],
+      ["PATCH", "/api/admin/settings", { filter: { words: ["ok", "bad\ud800word"] } }, "filter.words.1"],
+      ["POST", "/api/conversations", { "key\ud800": "x" }, "key\ud800"],
+    ];
+    for (const [method, url, payload, path] of refused) {
+      const response = await web.app.inject({
+        method: method as "POST",
+        url,
+        headers: alice.headers,
+        payload,
+      });
+      expect([response.statusCode, response.json().error], `${method} ${url} ${path}`).toEqual([
+        400,
+        expect.objectContaining({
+          code: "INVALID_REQUEST",
+          message: expect.stringMatching(/lone UTF-16 surrogate/),
+          details: { issues: [expect.objectContaining({ path, code: "lone_surrogate" })] },
+        }),
+      ]);
+    }
+    const chat = await web.app.inject({
+      method: "POST",
+      url: "/v1/chat/completions",
+      headers: { authorization: `Bearer ${apiKey}` },
+      payload: { model: "tiny-story", messages: [{ role: "user", content: "surrogate \ud83d here" }] },
+    });
+    expect([chat.statusCode, chat.json().error]).toMatchObject([
+      400,
+      { code: "INVALID_REQUEST", message: expect.stringMatching(/lone UTF-16 surrogate/) },
+    ]);
+    const stored = (
+      await web.app.inject({ url: `/api/conversations/${conversationId}`, headers: alice.headers })
+    ).json();
+    expect(stored.title).not.toContain("\ud800");
+    expect(stored.messages).toEqual([]);
+    // A pair (an emoji, sent escaped) is a character as any other.
+    const paired = await web.app.inject({
+      method: "PATCH",
+      url: `/api/conversations/${conversationId}`,
+      headers: { ...alice.headers, "content-type": "application/json" },
+      payload: '{"title":"ok \\ud83d\\ude00"}',
+    });
+    expect([paired.statusCode, paired.json().title]).toEqual([200, "ok \u{1F600}"]);
+  });
+
   it("imports a file holding NUL characters whole, with them taken out, and audits it", async () => {
     const response = await web.app.inject({
       method: "POST",
@@ -141,6 +199,22 @@ describe.each(dialects)("text holding a NUL character on %s", (dialect) => {
     expect(audited.map((entry) => JSON.parse(entry.details!))).toEqual([
       { format: "hearth", imported: 2, skipped: 0 },
     ]);
+  });
+
+  it("imports a file holding lone surrogates whole, each replaced with U+FFFD", async () => {
+    const response = await web.app.inject({
+      method: "POST",
+      url: "/api/conversations/import",
+      headers: { ...alice.headers, "content-type": "application/json" },
+      payload: JSON.stringify([{ title: "lone\ud800", messages: [{ role: "user", content: "a\udc00b" }] }]),
+    });
+    expect(response.statusCode).toBe(200);
+    const [imported] = response.json().conversations as Array<{ id: string; title: string }>;
+    expect(imported!.title).toBe("lone\ufffd");
+    const conversation = (
+      await web.app.inject({ url: `/api/conversations/${imported!.id}`, headers: alice.headers })
+    ).json();
+    expect(conversation.messages.map((m: { content: string }) => m.content)).toEqual(["a\ufffdb"]);
   });
 
   it.runIf(dialect === "postgres")(
