@@ -11,6 +11,7 @@ import { audit } from "../audit/audit-log.js";
 import { currentUser } from "../auth/route-access.js";
 import type { ContentFilter } from "../chat/content-filter.js";
 import { systemPromptMaxChars } from "../conversations/conversation-store.js";
+import { distinctIds } from "../knowledge/distinct-ids.js";
 import type { ModelAccess } from "../models/model-access.js";
 import { limitedText } from "../text/limited-text.js";
 import type { AssistantStore } from "./assistant-store.js";
@@ -43,7 +44,7 @@ export function registerAssistantRoutes(
     model: z.string().trim().min(1).max(200),
     // As long as a conversation's system prompt may be (it becomes one); null or blank: none.
     systemPrompt: limitedText(systemPromptMaxChars(deps.config.web.maxMessageChars)).nullable(),
-    knowledgeBaseIds: z.array(z.string().min(1).max(200)).max(ASSISTANT_MAX_KNOWLEDGE_BASES),
+    knowledgeBaseIds: distinctIds(z.array(z.string().min(1).max(200)).max(ASSISTANT_MAX_KNOWLEDGE_BASES)),
     webSearch: z.enum(["off", "auto", "on"]),
     temperature: z.number().min(0).max(2).nullable(),
     visibility: z.enum(["private", "shared", "public"]),

@@ -335,6 +335,13 @@ describe.each(dialects)("assistants on %s", (dialect) => {
       temperature: 0.4,
     });
     expect((await h.inject(owner, "GET", `/api/assistants/${assistant.id}`)).json()).toEqual(changed.json());
+    // A repeated base counts once, towards the limit of 20 too.
+    const repeated = await h.made(owner, {
+      name: "One base, 21 times",
+      model: "tiny-story",
+      knowledgeBaseIds: Array.from({ length: 21 }, () => own.id),
+    });
+    expect(repeated.knowledgeBaseIds).toEqual([own.id]);
     // Shared again, the base kept is the owner's to see once more.
     await h.inject(sharer, "PUT", `/api/knowledge-bases/${lent.id}/access`, {
       visibility: "shared",

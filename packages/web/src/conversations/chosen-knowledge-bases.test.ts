@@ -133,6 +133,28 @@ describe.each(dialects)("a conversation's chosen knowledge bases on %s", (dialec
     expect(await webSearch((branched.json() as { id: string }).id)).toBe("on");
   });
 
+  it("counts a base named more than once once, towards the limit of 20 ids too", async () => {
+    const handbook = await base(stand.alice, "handbook twice");
+    const repeated = Array.from({ length: 21 }, () => handbook);
+    const id = await conversation(stand.alice, { chosenKnowledgeBaseIds: repeated });
+    expect(await chosen(stand.alice, id)).toEqual([handbook]);
+    await turn(stand.alice, id, "messages", { knowledgeBaseIds: repeated });
+    expect(await chosen(stand.alice, id)).toEqual([handbook]);
+    const patched = await inject(stand.alice, "PATCH", `/api/conversations/${id}`, {
+      chosenKnowledgeBaseIds: repeated,
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ chosenKnowledgeBaseIds: [handbook] });
+    // 21 different ids are still too many.
+    const many = await inject(stand.alice, "PATCH", `/api/conversations/${id}`, {
+      chosenKnowledgeBaseIds: Array.from({ length: 21 }, (_, i) => `kb_${i}`),
+    });
+    expect([many.statusCode, many.json().error.details.issues[0]]).toEqual([
+      400,
+      expect.objectContaining({ path: "chosenKnowledgeBaseIds", code: "too_big", maximum: 20 }),
+    ]);
+  });
+
   it("does not give back a base its user can no longer read, nor keep one they never could", async () => {
     const shared = await base(stand.alice, "everyone", "public");
     const secret = await base(stand.alice, "board");

@@ -10,6 +10,7 @@ import { audit } from "../audit/audit-log.js";
 import { requestOrigin } from "../auth/request-origin.js";
 import { currentUser } from "../auth/route-access.js";
 import { assertMessageLengths, type ChatTurnDeps, runChatTurn } from "../chat/chat-turn.js";
+import { distinctIds } from "../knowledge/distinct-ids.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import type { MemoryStore } from "../memories/memory-store.js";
 import type { ModelAccess } from "../models/model-access.js";
@@ -43,7 +44,8 @@ import { conversationsJsonOf, registerZipBodyParser } from "./import-archive.js"
 import { shareOf } from "./share-routes.js";
 import type { ShareStore } from "./share-store.js";
 
-const knowledgeBaseIdsSchema = z.array(z.string().min(1).max(200)).max(20);
+/** At most 20 different ids: a repeated one counts once. */
+const knowledgeBaseIdsSchema = distinctIds(z.array(z.string().min(1).max(200)).max(20));
 
 /**
  * What a turn is grounded in. The knowledge bases given (none: an empty list) become the

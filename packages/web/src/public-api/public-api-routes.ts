@@ -35,6 +35,7 @@ import { maskStep, type OutputMaskers } from "../chat/content-filter.js";
 import { effectiveSearch } from "../chat/search-availability.js";
 import { groundTurn, turnWarnings } from "../grounding/grounding.js";
 import { estimateMessageTokens, estimateTokens, fitPrompt } from "../grounding/prompt-budget.js";
+import { distinctIds } from "../knowledge/distinct-ids.js";
 import type { KnowledgeAccess } from "../knowledge/knowledge-access.js";
 import { askFitted } from "../model/context-window.js";
 import { type ModelPurpose, modelErrorIn, refusalStatus } from "../model/model-client.js";
@@ -101,11 +102,12 @@ const completionRequest = z
     messages: z.array(openAiMessageSchema).min(1),
     tools: z.array(openAiToolSchema).nullish(),
     stream: z.boolean().optional(),
-    /** Hearth: knowledge bases to ground the answer in (ids the key's user may read). */
-    knowledge_base_ids: z
-      .array(z.string().min(1), { error: "expected an array of knowledge base ids" })
-      .max(20, { error: "at most 20 knowledge base ids" })
-      .optional(),
+    /** Hearth: knowledge bases to ground the answer in (ids the key's user may read; a repeated one counts once). */
+    knowledge_base_ids: distinctIds(
+      z
+        .array(z.string().min(1), { error: "expected an array of knowledge base ids" })
+        .max(20, { error: "at most 20 knowledge base ids" }),
+    ).optional(),
     /** Hearth: web search, "off" (default), "auto" (the model decides) or "on". */
     web_search: z.enum(["off", "auto", "on"]).optional(),
   })

@@ -367,15 +367,17 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect((await upload(user, base.id, "parking.txt", "Parking spaces: 40 behind the office.")).status).toBe(
       202,
     );
-    const ask = () =>
+    const ask = (times = 2) =>
       client.chat.completions.create({
         model: "tiny-story",
         messages: [{ role: "user", content: "How many parking spaces?" }],
-        knowledge_base_ids: [base.id, base.id],
+        knowledge_base_ids: Array.from({ length: times }, () => base.id),
       } as never) as unknown as Promise<{ hearth?: { citations: Array<{ n: number; title: string }> } }>;
     expect((await ask()).hearth?.citations.map(({ n, title }) => [n, title])).toEqual([[1, "parking.txt"]]);
     const system = model.requests.at(-1)!.messages[0]!.content as string;
     expect(system.match(/Parking spaces: 40/g)).toHaveLength(1);
+    // Nor towards the limit of 20 ids: 21 times the same id is one.
+    expect((await ask(21)).hearth?.citations.map(({ n, title }) => [n, title])).toEqual([[1, "parking.txt"]]);
     // Each request names its bases itself: one the user cannot read (deleted, never theirs, never was) is 404.
     await web.app.inject({ method: "DELETE", url: `/api/knowledge-bases/${base.id}`, headers: user.headers });
     await expect(ask()).rejects.toMatchObject({ status: 404, code: "KNOWLEDGE_BASE_NOT_FOUND" });
