@@ -27,6 +27,7 @@ export {
   type ServiceAppOptions,
   type ServiceName,
 } from "./http/create-service-app.js";
+export { ECHOED_CHARS, echoed } from "./http/echoed.js";
 export { toHearthError } from "./http/error-mapping.js";
 export { ReplyStream } from "./http/event-stream.js";
 export { type ListenOptions, listenService } from "./http/listen-service.js";

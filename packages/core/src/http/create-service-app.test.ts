@@ -128,6 +128,13 @@ describe("createServiceApp", () => {
     const missing = await app.inject("/nowhere");
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("ROUTE_NOT_FOUND");
+    expect(missing.json().error.message).toBe("No route for GET /nowhere");
+    // A path of 5,000 characters is not sent back (nor logged) whole: its first 200, then "…".
+    const long = await app.inject(`/nowhere/${"n".repeat(5000)}`);
+    expect(long.json().error).toEqual({
+      code: "ROUTE_NOT_FOUND",
+      message: `No route for GET ${`/nowhere/${"n".repeat(5000)}`.slice(0, 200)}…`,
+    });
     const domain = await app.inject("/boom");
     expect(domain.statusCode).toBe(404);
     expect(domain.json()).toEqual({
@@ -231,6 +238,15 @@ describe("createServiceApp", () => {
     }
     const long = await app.inject(`/items/${"x".repeat(101)}`);
     expect([long.statusCode, long.json().refused]).toEqual([414, "MALFORMED_REQUEST"]);
+    // Named in the message, cut at 200 characters when longer.
+    expect(long.json().message).toContain(`'/items/${"x".repeat(101)}' is exceeding`);
+    const longer = await app.inject(`/items/${"x".repeat(5000)}`);
+    expect([longer.statusCode, longer.json().message]).toEqual([
+      414,
+      expect.stringContaining(
+        `'${`/items/${"x".repeat(5000)}`.slice(0, 200)}…' is exceeding the max param length`,
+      ),
+    ]);
   });
 
   it("requires the service token on every route but the health checks when one is configured", async () => {

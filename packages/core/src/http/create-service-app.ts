@@ -17,6 +17,7 @@ import { HearthError as HearthErrorClass } from "../errors/hearth-error.js";
 import { logFailure } from "../logging/failure-log.js";
 import { lazyChildLogger } from "../logging/lazy-child-logger.js";
 import { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from "../metrics/metrics.js";
+import { echoed } from "./echoed.js";
 import { toHearthError } from "./error-mapping.js";
 import { isLoopbackHostHeader, isLoopbackListenAddress, isLoopbackOrigin } from "./loopback.js";
 
@@ -253,7 +254,10 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     sendError(
       reply,
       request,
-      new HearthErrorClass("ROUTE_NOT_FOUND", `No route for ${request.method} ${request.url.split("?")[0]}`),
+      new HearthErrorClass(
+        "ROUTE_NOT_FOUND",
+        `No route for ${request.method} ${echoed(request.url.split("?")[0]!)}`,
+      ),
       formatError,
       failures,
     ),

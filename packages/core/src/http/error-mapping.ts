@@ -1,6 +1,7 @@
 import { type core, ZodError } from "zod";
 import { HearthError, isHearthError } from "../errors/hearth-error.js";
 import { isDatabaseUnreachable } from "../storage/database-unreachable.js";
+import { echoed } from "./echoed.js";
 
 /** How long a client is asked to wait before retrying a request the database could not serve. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -33,12 +34,12 @@ export function toHearthError(error: unknown): HearthError {
     case "FST_ERR_BAD_URL":
       return new HearthError(
         "MALFORMED_REQUEST",
-        `The URL's path is not valid percent-encoded UTF-8 (${fastifyError.message})`,
+        `The URL's path is not valid percent-encoded UTF-8 (${withEchoedPath(fastifyError.message)})`,
       );
     case "FST_ERR_MAX_PARAM_LENGTH":
       return new HearthError(
         "MALFORMED_REQUEST",
-        `A segment of the URL's path is longer than 100 characters, the most the service reads (${fastifyError.message})`,
+        `A segment of the URL's path is longer than 100 characters, the most the service reads (${withEchoedPath(fastifyError.message)})`,
         { status: 414 },
       );
   }
@@ -65,6 +66,12 @@ export function toHearthError(error: unknown): HearthError {
     });
   }
   return new HearthError("INTERNAL_ERROR", "Internal error", { cause: error });
+}
+
+/** Fastify's message about a path (`'<path>' is …`), the path in it cut as `echoed` cuts it. */
+function withEchoedPath(message: string | undefined): string {
+  const quoted = /^'([\s\S]*)'( is [\s\S]*)$/.exec(message ?? "");
+  return quoted ? `'${echoed(quoted[1]!)}'${quoted[2]}` : echoed(message ?? "");
 }
 
 /**

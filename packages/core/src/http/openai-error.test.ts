@@ -24,6 +24,21 @@ describe("openAiErrorBody", () => {
     );
   });
 
+  it("names the field in the message as `param` does (messages[0].role, not messages.0.role)", () => {
+    const schema = z.object({ messages: z.array(z.object({ role: z.enum(["user", "assistant"]) })) });
+    const body = refused(schema, { messages: [{ role: "wizard" }] }).error;
+    expect(body.param).toBe("messages[0].role");
+    expect(body.message).toMatch(/^messages\[0\]\.role: Invalid option/);
+    // A message that does not begin with the field is left as it is.
+    const named = new HearthError("MESSAGE_TOO_LONG", "A message may have at most 5 characters", {
+      details: { field: "messages.2.content" },
+    });
+    expect(openAiErrorBody(named).error).toMatchObject({
+      message: "A message may have at most 5 characters",
+      param: "messages[2].content",
+    });
+  });
+
   it("takes `param` from the field a Hearth error names (`details.field`)", () => {
     const error = new HearthError("INVALID_REQUEST", "tz: unknown", { details: { field: "tz" } });
     expect(openAiErrorBody(error).error).toMatchObject({ param: "tz", details: { field: "tz" } });

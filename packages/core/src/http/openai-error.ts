@@ -18,15 +18,35 @@ function openAiType(error: HearthError): string {
  * null when it names none (an error of the whole request, or not of its fields).
  */
 function openAiParam(error: HearthError): string | null {
+  const path = fieldPath(error);
+  return path === undefined ? null : openAiPath(path);
+}
+
+/** The field an error is about as Hearth writes it (`messages.0.content`): see openAiParam. */
+function fieldPath(error: HearthError): string | undefined {
   const issues = error.details?.issues;
   const path =
     error.details?.field ??
     (Array.isArray(issues) ? (issues[0] as { path?: unknown } | undefined)?.path : undefined);
-  if (typeof path !== "string" || path === "") return null;
+  return typeof path === "string" && path !== "" ? path : undefined;
+}
+
+/** A field's path (`messages.0.content`) as OpenAI writes it (`messages[0].content`). */
+function openAiPath(path: string): string {
   return path
     .split(".")
     .map((segment, at) => (/^\d+$/.test(segment) ? `[${segment}]` : at === 0 ? segment : `.${segment}`))
     .join("");
+}
+
+/**
+ * The error's message, the field it begins with (`messages.0.role: Invalid option…`, as a refused
+ * field's message names it) written as `param` writes it (`messages[0].role: …`), so that the two agree.
+ */
+function openAiMessage(error: HearthError): string {
+  const path = fieldPath(error);
+  if (path === undefined || !error.message.startsWith(`${path}: `)) return error.message;
+  return `${openAiPath(path)}${error.message.slice(path.length)}`;
 }
 
 /**
@@ -37,7 +57,7 @@ function openAiParam(error: HearthError): string | null {
  */
 export function openAiErrorBody(error: HearthError) {
   const body = {
-    message: error.message,
+    message: openAiMessage(error),
     type: openAiType(error),
     param: openAiParam(error),
     code: error.code,

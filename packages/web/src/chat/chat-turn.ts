@@ -398,16 +398,25 @@ async function storeFinalAnswer(
 /**
  * Refuses (413 MESSAGE_TOO_LONG) when any of a request's message texts is over `limit` characters,
  * counted as every text limit of Hearth is (`@hearth/contracts`' textLength: UTF-16 code units);
- * its details say the limit (`maxChars`) and the length of the text refused (`chars`).
+ * its details say the limit (`maxChars`) and the length of the text refused (`chars`), and, where
+ * `fieldOf` names it by its place among `texts`, its field (`field`: `messages.0.content`, which
+ * the OpenAI-shaped answer of /v1 gives as `param`).
  */
-export function assertMessageLengths(texts: Iterable<string>, limit: number): void {
-  for (const text of texts)
+export function assertMessageLengths(
+  texts: Iterable<string>,
+  limit: number,
+  fieldOf?: (at: number) => string,
+): void {
+  let at = 0;
+  for (const text of texts) {
     if (isTooLong(text, limit))
       throw new HearthError(
         "MESSAGE_TOO_LONG",
         `A message may have at most ${limit} characters; this one has ${textLength(text)}`,
-        { details: { maxChars: limit, chars: textLength(text) } },
+        { details: { maxChars: limit, chars: textLength(text), ...(fieldOf ? { field: fieldOf(at) } : {}) } },
       );
+    at++;
+  }
 }
 
 /** Characters of text, and how many of them are wide (U+0800 and above: Chinese, Japanese, Korean...). */

@@ -13,6 +13,7 @@ import {
 } from "@hearth/contracts";
 import {
   abortOnShutdown,
+  echoed,
   type HearthConfig,
   HearthError,
   openAiErrorBody,
@@ -237,7 +238,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       url,
       config: { access: "public" },
       handler: async (request) => {
-        const path = request.url.split("?")[0] ?? "/";
+        const path = echoed(request.url.split("?")[0] ?? "/");
         throw new HearthError(
           "ROUTE_NOT_FOUND",
           `No route for ${request.method} ${path}: the OpenAI-compatible API is under /v1 (${request.method} /v1${path}); give the client the base URL with /v1, ${requestOrigin(request)}/v1`,
@@ -292,7 +293,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
       if (entry) return entry;
       throw new HearthError(
         "ASSISTANT_NOT_FOUND",
-        `assistant "${id}" not found; GET /v1/models lists the models and assistants you may use`,
+        `assistant "${echoed(id)}" not found; GET /v1/models lists the models and assistants you may use`,
       );
     }
     const models = await deps.modelAccess.filter(user, await deps.models.listModels());
@@ -302,7 +303,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     if (!model)
       throw new HearthError(
         "MODEL_NOT_FOUND",
-        `model "${id}" not found; GET /v1/models lists the models you may use`,
+        `model "${echoed(id)}" not found; GET /v1/models lists the models you may use`,
       );
     return modelEntry(model);
   });
@@ -368,8 +369,12 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     refuseTokenIds("prompt", (request.body as { prompt?: unknown } | undefined)?.prompt);
     const body = parsedBody(textCompletionRequest, request.body);
     await deps.modelAccess.assertAllowed(user, body.model);
-    const texts = [...[body.prompt].flat(), ...(body.suffix ? [body.suffix] : [])];
-    assertMessageLengths(texts, deps.config.web.maxMessageChars);
+    const prompts = [body.prompt].flat();
+    const texts = [...prompts, ...(body.suffix ? [body.suffix] : [])];
+    // A text too long is named as `param` (prompt, prompt[0] in a list, suffix).
+    assertMessageLengths(texts, deps.config.web.maxMessageChars, (at) =>
+      at >= prompts.length ? "suffix" : Array.isArray(body.prompt) ? `prompt.${at}` : "prompt",
+    );
     await deps.contentFilter.checkInputs(texts);
     return deps.usage.metered(user, usageEntry(body.model, request), async (admission) => {
       const stream = body.stream === true;
@@ -432,7 +437,11 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     const requested = parsedBody(completionRequest, request.body);
     // The bases the request names are the user's to read (404 otherwise), checked before an
     // assistant's are added: those are left out when unreadable, the answer saying so.
-    for (const id of requested.knowledge_base_ids ?? []) await deps.knowledgeAccess.assert(user, id, "read");
+    for (const id of requested.knowledge_base_ids ?? [])
+      if (!(await deps.knowledgeAccess.permissionOf(user, id)))
+        throw new HearthError("KNOWLEDGE_BASE_NOT_FOUND", `No such knowledge base: "${echoed(id)}"`, {
+          details: { field: "knowledge_base_ids" },
+        });
     const assistantId = assistantIdOfModel(requested.model);
     const assistant = assistantId ? await useAssistant(deps, user, assistantId) : undefined;
     const body = assistant ? withAssistant(requested, assistant) : requested;
@@ -446,7 +455,7 @@ export function registerPublicApi(app: FastifyInstance, deps: Deps) {
     // service joins them (a word split across two parts is the word the model reads); each part is
     // checked on its own as well, as the client wrote it.
     const messageTexts = body.messages.map((m) => openAiMessageText(m.content));
-    assertMessageLengths(messageTexts, deps.config.web.maxMessageChars);
+    assertMessageLengths(messageTexts, deps.config.web.maxMessageChars, (at) => `messages.${at}.content`);
     // Each text the model reads is checked, its earlier turns, tool calls and tools included.
     const texts = [
       ...messageTexts,

@@ -790,6 +790,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       status: 404,
       type: "invalid_request_error",
       code: "KNOWLEDGE_BASE_NOT_FOUND",
+      param: "knowledge_base_ids",
     });
     await expect(ask({ web_search: "sometimes" })).rejects.toMatchObject({
       status: 400,
@@ -806,7 +807,12 @@ describe("public OpenAI-compatible API with the official openai client", () => {
           { role: "wizard", content: "hi" },
         ],
       }),
-    ).rejects.toMatchObject({ status: 400, param: "messages[1].role" });
+    ).rejects.toMatchObject({
+      status: 400,
+      param: "messages[1].role",
+      // The message names the field as `param` does.
+      error: expect.objectContaining({ message: expect.stringMatching(/^messages\[1\]\.role: /) }),
+    });
     const idsAsString = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" },
@@ -850,7 +856,10 @@ describe("public OpenAI-compatible API with the official openai client", () => {
           { role: "user", content: "hi" },
         ],
       }),
-    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG" });
+    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG", param: "messages[0].content" });
+    await expect(
+      client.completions.create({ model: "tiny-story", prompt: "def f():", suffix: long }),
+    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG", param: "suffix" });
     // A message's content parts count together: the limit cannot be split across them.
     const half = "y".repeat(Math.floor(web.config.web.maxMessageChars / 2) + 1);
     await expect(
@@ -865,7 +874,7 @@ describe("public OpenAI-compatible API with the official openai client", () => {
           },
         ],
       }),
-    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG" });
+    ).rejects.toMatchObject({ status: 413, code: "MESSAGE_TOO_LONG", param: "messages[0].content" });
     const raw = await fetch(`${url}/v1/models`, { headers: { authorization: "Bearer hk-nope" } });
     expect(((await raw.json()) as { error: Record<string, unknown> }).error).toEqual({
       message: expect.any(String),
@@ -877,6 +886,18 @@ describe("public OpenAI-compatible API with the official openai client", () => {
     expect(browser.json()).toEqual({
       error: { code: "CONVERSATION_NOT_FOUND", message: expect.any(String) },
     });
+    // A path or id of 5,000 characters is not sent back whole: its first 200, then "…".
+    const longPath = "c".repeat(5000);
+    for (const path of [`/v1/nothing/${longPath}`, `/v1/models/${longPath}`, `/models/${longPath}`]) {
+      const refused = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${userKey}` } });
+      const { message } = ((await refused.json()) as { error: { message: string } }).error;
+      expect([refused.status, message], path.slice(0, 20)).toEqual([404, expect.stringMatching(/c{150,}…/)]);
+      expect(message.length, path.slice(0, 20)).toBeLessThan(600);
+    }
+    const longId = await web.app.inject({ url: `/api/conversations/${longPath}`, headers: user.headers });
+    expect(longId.statusCode).toBe(404);
+    expect(longId.json().error.message).toMatch(/c…$/);
+    expect(longId.body.length).toBeLessThan(400);
   });
 
   it("refuses images and audio, which Hearth's models cannot see, rather than answer without them", async () => {
@@ -969,14 +990,17 @@ describe("public OpenAI-compatible API with the official openai client", () => {
       [`${chat}"max_tokens":1e400}`, "max_tokens"],
       [`${chat}"temperature":1e400}`, "temperature"],
       [`${chat}"top_p":-1e400}`, "top_p"],
-      [`${chat}"logit_bias":{"15":1e999}}`, "logit_bias.15"],
+      [`${chat}"logit_bias":{"15":1e999}}`, "logit_bias[15]"],
     ] as const)
       expect(await post("/v1/chat/completions", json), param).toMatchObject({
         status: 400,
         error: {
           code: "INVALID_REQUEST",
-          message: expect.stringMatching(new RegExp(`^${param}: the number is out of range`)),
-          param: param === "logit_bias.15" ? "logit_bias[15]" : param,
+          // The message names the field as `param` does.
+          message: expect.stringMatching(
+            new RegExp(`^${param.replace(/[[\]]/g, "\\$&")}: the number is out of range`),
+          ),
+          param,
         },
       });
     expect(model.requests.length).toBe(asked);

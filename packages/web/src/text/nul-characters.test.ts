@@ -86,7 +86,8 @@ describe.each(dialects)("text holding a NUL character on %s", (dialect) => {
     });
     expect([chat.statusCode, chat.json().error]).toMatchObject([
       400,
-      { code: "INVALID_REQUEST", message: expect.stringMatching(/^messages\.0\.content: /) },
+      // The field as `param` names it.
+      { code: "INVALID_REQUEST", message: expect.stringMatching(/^messages\[0\]\.content: /) },
     ]);
 
     const conversations = (await web.app.inject({ url: "/api/conversations", headers: alice.headers })).json()
