@@ -50,6 +50,7 @@ export {
   runMigrations,
   type SchemaTooNewDetails,
 } from "./run-migrations.js";
+export { createRunToken, RUN_DIR, readRunToken, removeRunToken, runTokenFile } from "./run-token.js";
 export {
   describeSqliteOpenError,
   inspectSqliteFile,
