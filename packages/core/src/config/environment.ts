@@ -322,7 +322,7 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     key: "knowledge.embeddingUrl",
     type: "url",
     description:
-      "Ollama-style /api/embed endpoint base for knowledge embeddings (default: the model service).",
+      "Ollama-style /api/embed endpoint base for knowledge embeddings (default: the model service); the service token goes only to the model service.",
   },
   {
     env: "HEARTH_KNOWLEDGE_INDEX",

@@ -74,10 +74,15 @@ export async function createKnowledgeService(
   }
   const blobs = new BlobStore(knowledgeDir);
   const parsers = new ParserPool({ size: settings.parserThreads });
+  // knowledge.embeddingUrl may name a server of someone else's (a plain Ollama): the service token,
+  // Hearth's own secret, goes only to Hearth's model service.
+  const embeddingUrl = settings.embeddingUrl ?? config.services.modelUrl;
   const embeddings = new EmbeddingClient({
-    baseUrl: settings.embeddingUrl ?? config.services.modelUrl,
+    baseUrl: embeddingUrl,
     batchSize: settings.embeddingBatchSize,
-    ...(config.services.token ? { token: config.services.token } : {}),
+    ...(config.services.token && sameUrl(embeddingUrl, config.services.modelUrl)
+      ? { token: config.services.token }
+      : {}),
   });
   const { app, metrics, shutdownSignal } = createServiceApp({
     service: "knowledge",
@@ -191,4 +196,11 @@ export async function createKnowledgeService(
       store.close();
     },
   };
+}
+
+/** Whether two URLs name the same server and path (`http://h:80/` and `http://h` alike). */
+function sameUrl(a: string, b: string): boolean {
+  const path = (url: URL) => url.pathname.replace(/\/+$/, "");
+  const [left, right] = [new URL(a), new URL(b)];
+  return left.origin === right.origin && path(left) === path(right);
 }

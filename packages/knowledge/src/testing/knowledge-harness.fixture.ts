@@ -56,7 +56,10 @@ export async function startHarness(
     port: config.knowledge.port,
     description: "knowledge",
   });
-  const client = new KnowledgeClient({ baseUrl: url });
+  const client = new KnowledgeClient({
+    baseUrl: url,
+    ...(config.services.token ? { token: config.services.token } : {}),
+  });
   const follow = async (jobId: string) => {
     const events: JobEvent[] = [];
     for await (const event of client.jobEvents(jobId)) events.push(event);
@@ -129,12 +132,15 @@ export async function startEmbedServer(options: { failFirst?: number; delayMs?: 
     chatModels: new Set<string>(),
     /** Models answered 502, as the model service answers when its upstream refuses Hearth's credentials. */
     refusedModels: new Set<string>(),
+    /** The service token each request presented (undefined: none). */
+    tokens: [] as Array<string | undefined>,
   };
   const server: Server = createServer((request, response) => {
     let body = "";
     request.on("data", (part) => (body += part));
     request.on("end", async () => {
       state.requests++;
+      state.tokens.push(request.headers["x-hearth-service-token"] as string | undefined);
       if (state.failuresLeft > 0) {
         state.failuresLeft--;
         response.writeHead(503).end("busy");
