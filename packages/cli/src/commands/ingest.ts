@@ -2,7 +2,7 @@ import { constants, openAsBlob } from "node:fs";
 import { access, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type IngestionJob, KnowledgeClient, KnowledgeClientError } from "@hearth/contracts";
-import { HearthError, loadConfig, readRunToken, UpstreamCallError } from "@hearth/core";
+import { HearthError, loadConfig, UpstreamCallError } from "@hearth/core";
 import { assignKnowledgeBaseOwner, findKnowledgeBaseOwner } from "@hearth/web";
 import { Command } from "commander";
 import { type Messages, messages } from "../messages/index.js";
@@ -62,8 +62,6 @@ export function ingestCommand(): Command {
         options: { create?: boolean; embeddingModel?: string; owner?: string; url?: string },
       ) => {
         const config = loadConfig();
-        // Without a configured token, the one `hearth up` made for its run on this data dir.
-        const serviceToken = config.services.token ?? readRunToken(config.dataDir);
         // A mistyped account name must not leave a base no one sees: checked before anything is made.
         const owner = options.owner ? await findKnowledgeBaseOwner(config, options.owner) : undefined;
         // The first Ctrl-C cancels the upload's jobs on the service; a second one quits at once.
@@ -79,7 +77,7 @@ export function ingestCommand(): Command {
             knowledgeBase,
             paths,
             baseUrl: options.url ?? config.services.knowledgeUrl,
-            ...(serviceToken ? { token: serviceToken } : {}),
+            ...(config.services.token ? { token: config.services.token } : {}),
             ...(options.create ? { create: true } : {}),
             ...(options.embeddingModel ? { embeddingModel: options.embeddingModel } : {}),
             ...(owner

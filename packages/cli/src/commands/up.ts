@@ -1,11 +1,4 @@
-import {
-  checkPortConflicts,
-  createRunToken,
-  type HearthConfig,
-  loadConfig,
-  removeRunToken,
-  writeAfterLogs,
-} from "@hearth/core";
+import { checkPortConflicts, type HearthConfig, loadConfig, writeAfterLogs } from "@hearth/core";
 import { Command } from "commander";
 import { displayAddress } from "../banner.js";
 import { createCliLogger, runUntilSignal } from "../lifecycle.js";
@@ -30,14 +23,7 @@ export function upCommand(): Command {
     lockForServices(config, SERVICE_NAMES, "hearth up");
     const logger = createCliLogger(config);
     for (const change of storageChanges) logger.info(change);
-    const runToken = config.services.token ? undefined : createRunToken(config.dataDir);
-    const forget = () => runToken && removeRunToken(config.dataDir, runToken);
-    // A run that ends otherwise (an uncaught error, process.exit) leaves no token behind either.
-    process.once("exit", forget);
-    const running = await startAll(config, logger, SERVICE_NAMES, runToken).catch((error: unknown) => {
-      forget();
-      throw error;
-    });
+    const running = await startAll(config, logger, SERVICE_NAMES);
     const web = running.find((service) => service.name === "web")!;
     // After the services' own lines ("Server listening at ..."), which the logger may still hold.
     writeAfterLogs(
@@ -51,29 +37,17 @@ export function upCommand(): Command {
       ].join("\n"),
     );
     await runUntilSignal(running);
-    forget();
   });
 }
 
-/**
- * Starts the services in order. A `runToken` (`hearth up` without a configured service token) is
- * given to the search, knowledge and web services as their service token: search and knowledge
- * then answer only a caller that presents it (the web service, the CLI reading it from the data
- * dir), on every route but the health checks; the web service sends it to them and asks it on
- * `/metrics`. The model service is not given it: a drop-in for Ollama and the OpenAI API on
- * loopback, it keeps answering local clients without a token (they never send one).
- */
 export async function startAll(
   config: HearthConfig,
   logger: ReturnType<typeof createCliLogger>,
   names: readonly ServiceName[],
-  runToken?: string,
 ): Promise<RunningService[]> {
-  const guarded = runToken ? { ...config, services: { ...config.services, token: runToken } } : config;
   const running: RunningService[] = [];
   try {
-    for (const name of names)
-      running.push(await startService(name, name === "model" ? config : guarded, logger));
+    for (const name of names) running.push(await startService(name, config, logger));
   } catch (error) {
     // A failed start must not leave the services already started holding their ports.
     await Promise.allSettled(running.reverse().map((service) => service.close()));

@@ -368,8 +368,7 @@ export const ENVIRONMENT: readonly EnvironmentBinding[] = [
     env: "HEARTH_SERVICE_TOKEN",
     key: "services.token",
     type: "string",
-    description:
-      "Shared secret services present to each other (at least 16 characters); never logged. Unset, `hearth up` makes one for each run that search and knowledge require (in `<dataDir>/run/service-token`, which `hearth ingest` reads).",
+    description: "Shared secret services present to each other (at least 16 characters); never logged.",
     guard: {
       protects: "service authentication",
       fix: "set at least 16 random characters (openssl rand -hex 24), or unset the variable",

@@ -3,7 +3,6 @@ import { join, relative, resolve, sep } from "node:path";
 import type { HearthConfig } from "../config/config-schema.js";
 import { MANIFEST_FILE } from "./backup-manifest.js";
 import { LOCKS_DIR } from "./data-dir-lock.js";
-import { RUN_DIR } from "./run-token.js";
 
 /** Folders a restore leaves inside a data directory that is a mount point; never backed up. */
 export const PRE_RESTORE_PREFIX = ".pre-restore-";
@@ -88,10 +87,8 @@ export async function listDataFiles(dataDir: string, options: ListDataFilesOptio
         directory === dataDir &&
         (entry.name.startsWith(PRE_RESTORE_PREFIX) ||
           entry.name.startsWith(RESTORING_PREFIX) ||
-          // Pid files of the running services: a restored one would name a process long gone; the
-          // service token of a `hearth up` run, made anew for each.
-          entry.name === LOCKS_DIR ||
-          entry.name === RUN_DIR)
+          // Pid files of the running services: a restored one would name a process long gone.
+          entry.name === LOCKS_DIR)
       )
         continue;
       if (entry.isDirectory()) {

@@ -50,7 +50,6 @@ export {
   runMigrations,
   type SchemaTooNewDetails,
 } from "./run-migrations.js";
-export { createRunToken, RUN_DIR, readRunToken, removeRunToken, runTokenFile } from "./run-token.js";
 export {
   describeSqliteOpenError,
   inspectSqliteFile,
