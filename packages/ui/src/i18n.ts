@@ -2608,7 +2608,6 @@ export function fill(message: string, values: Record<string, string | number>): 
   );
 }
 
-/** The browser's language unless the user chose one (kept in localStorage). */
 /**
  * A control's name with what it acts on ("Delete: a.md", "删除：a.md"), joined as the language
  * writes a label and its value (a full-width colon in Chinese).
@@ -2617,6 +2616,7 @@ export function labelWithName(t: Messages, label: string, name: string): string 
   return fill(t.fieldValue, { field: label, value: name });
 }
 
+/** The browser's language unless the user chose one (kept in localStorage). */
 export function initialLocale(): Locale {
   const saved = localStorage.getItem("hearth.locale");
   if (saved === "en" || saved === "zh-CN") return saved;
