@@ -440,7 +440,8 @@ export const ERROR_CODES = {
   LAST_ADMIN: { status: 409, summary: "The last administrator cannot be demoted, disabled or deleted." },
   QUOTA_EXCEEDED: {
     status: 429,
-    summary: "A request or token limit is used up; details.resetAt and Retry-After say when it resets.",
+    summary:
+      "A request or token limit is used up; details.resetAt and Retry-After say when it resets (a prompt that alone reaches a token limit has neither: shorten it).",
   },
   CONTENT_BLOCKED: {
     status: 422,

@@ -42,7 +42,7 @@ describe("admission queue", () => {
     admitted.release();
   });
 
-  it("answers 429 MODEL_QUEUE_FULL with a Retry-After when the queue is full", async () => {
+  it("answers 429 MODEL_QUEUE_FULL with a Retry-After when the queue is full, one a client should wait out and retry", async () => {
     const queue = new AdmissionQueue({ defaultConcurrency: 1, maxQueue: 1, maxWaitMs: 10_000 });
     const running = await queue.acquire("m", "a");
     const waiting = queue.acquire("m", "b");
@@ -50,6 +50,7 @@ describe("admission queue", () => {
       code: "MODEL_QUEUE_FULL",
       status: 429,
       retryAfterSeconds: expect.any(Number),
+      shouldRetry: true,
     });
     running.release();
     (await waiting).release();
@@ -63,7 +64,10 @@ describe("admission queue", () => {
     controller.abort(new Error("client disconnected"));
     await expect(abandoned).rejects.toThrow("client disconnected");
     expect(queue.depth("m").waiting).toBe(0);
-    await expect(queue.acquire("m", "c")).rejects.toMatchObject({ code: "MODEL_QUEUE_TIMEOUT" });
+    await expect(queue.acquire("m", "c")).rejects.toMatchObject({
+      code: "MODEL_QUEUE_TIMEOUT",
+      shouldRetry: true,
+    });
     running.release();
     expect(queue.depth("m")).toEqual({ active: 0, waiting: 0 });
   });

@@ -131,6 +131,8 @@ export class AdmissionQueue {
         `"${key}" is busy: ${lane.waiting} requests are already waiting; retry in ${retryAfter} s`,
         {
           retryAfterSeconds: retryAfter,
+          // A queue drains: waiting as told helps, however long (never x-should-retry: false).
+          shouldRetry: true,
           details: { queueLength: lane.waiting },
         },
       );
@@ -181,9 +183,7 @@ export class AdmissionQueue {
           new HearthError(
             "MODEL_QUEUE_TIMEOUT",
             `waited ${Math.round(this.#options.maxWaitMs / 1000)} s for "${key}" without getting a turn`,
-            {
-              retryAfterSeconds: Math.max(1, Math.ceil(lane.averageHoldMs / 1000)),
-            },
+            { retryAfterSeconds: Math.max(1, Math.ceil(lane.averageHoldMs / 1000)), shouldRetry: true },
           ),
         );
       }, this.#options.maxWaitMs);
