@@ -339,6 +339,28 @@ describe("grounding a turn", () => {
     expect(content.match(/Text of Brent crude price\./g)).toHaveLength(1);
   });
 
+  it("shows the queries the model wrote through the output filter, searching with them as written", async () => {
+    const searched: string[] = [];
+    const search = {
+      async search(request: SearchRequest) {
+        searched.push(request.query);
+        return { results: [], providers: [] };
+      },
+    } as unknown as SearchClient;
+    const model = {
+      async complete() {
+        return JSON.stringify({ queries: ["secret recipe", "plain question"] });
+      },
+    } as unknown as ModelClient;
+    const masked = { maskOutput: async (text: string) => text.replace(/secret/gi, "******") };
+    const grounding = await groundTurn(
+      { query: "What is in it?", model: "m", user: "u1", knowledgeBaseIds: [], search: "auto" },
+      { ...clients(), search, model, contentFilter: masked },
+    );
+    expect(grounding.searchQueries).toEqual(["****** recipe", "plain question"]);
+    expect(searched).toEqual(["secret recipe", "plain question"]);
+  });
+
   it("cites every page of one answer, and pages of several queries that differ in a version, apart", async () => {
     const page = (url: string, title: string, snippet: string) => ({
       url,

@@ -241,7 +241,8 @@ export async function groundTurn(
 
   return {
     sources,
-    searchQueries,
+    // Shown to the user ("Searched the web for …"): in auto the model wrote them, so they are output.
+    searchQueries: await Promise.all(searchQueries.map(shown)),
     warnings,
     ...(searchFailure ? { searchFailure } : {}),
     goneKnowledgeBaseIds,
