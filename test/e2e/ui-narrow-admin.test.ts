@@ -64,9 +64,19 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
   for (const [locale, labels] of [
     [
       "en",
-      { admin: "Admin", users: "Users", models: "Models", status: "Status", pending: /^Pending \(1\)$/ },
+      {
+        admin: "Admin",
+        users: "Users",
+        models: "Models",
+        status: "Status",
+        pending: /^Pending \(1\)$/,
+        colon: ": ",
+      },
     ],
-    ["zh-CN", { admin: "管理", users: "用户", models: "模型", status: "状态", pending: /^待审批（1）$/ }],
+    [
+      "zh-CN",
+      { admin: "管理", users: "用户", models: "模型", status: "状态", pending: /^待审批（1）$/, colon: "：" },
+    ],
   ] as const) {
     it(`shows a pending user's Status, pins the user names and filters pending users at 390 px (${locale})`, async () => {
       const { page } = locale === "en" ? en : zh;
@@ -75,7 +85,7 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       await page.getByRole("link", { name: labels.admin }).click();
       await page.getByRole("tab", { name: labels.users, exact: true }).click();
       const row = page.locator(`tr[data-user="${PENDING}"]`);
-      const status = page.getByLabel(`${labels.status}: ${PENDING}`);
+      const status = page.getByLabel(`${labels.status}${labels.colon}${PENDING}`);
       await status.waitFor();
       await screenshot(page, `narrow-admin-users-${locale}-390`);
       const scroller = page.locator(".table-scroll").first();
@@ -95,7 +105,10 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       const name = row.locator("td").first();
       expect(await uncovered(name), "the user name stays on the screen").toBe(true);
       expect((await box(name)).x).toBeGreaterThanOrEqual(frame.x);
-      expect(await uncovered(page.getByLabel(`${GROUPS[3]}: ${PENDING}`)), "the last group's box").toBe(true);
+      expect(
+        await uncovered(page.getByLabel(`${GROUPS[3]}${labels.colon}${PENDING}`)),
+        "the last group's box",
+      ).toBe(true);
       await screenshot(page, `narrow-admin-users-scrolled-${locale}-390`);
       await scroller.evaluate((element) => {
         element.scrollLeft = 0;
@@ -113,7 +126,7 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
 
       await page.setViewportSize({ width: 1280, height: 800 });
       expect(await uncovered(status)).toBe(true);
-      expect(await uncovered(page.getByLabel(`${GROUPS[3]}: ${PENDING}`))).toBe(true);
+      expect(await uncovered(page.getByLabel(`${GROUPS[3]}${labels.colon}${PENDING}`))).toBe(true);
       await screenshot(page, `narrow-admin-users-${locale}-1280`);
     });
 
@@ -125,7 +138,7 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       await groupBox.waitFor();
       await screenshot(page, `narrow-admin-models-${locale}-390`);
       const header = page.getByRole("columnheader").nth(2);
-      const remove = page.getByRole("button", { name: /: stories260K:latest$/ });
+      const remove = page.getByRole("button", { name: new RegExp(`${labels.colon}stories260K:latest$`) });
       const { x, width } = await box(remove);
       expect(x + width, "the model's Delete on the screen").toBeLessThanOrEqual(390);
       for (const locator of [header, remove, ...GROUPS.map((g) => page.getByRole("checkbox", { name: g }))])
@@ -149,8 +162,8 @@ describe.skipIf(!hasChromium)("admin tables on a phone", () => {
       await page.getByRole("link", { name: locale === "en" ? "Admin" : "管理" }).click();
       // Users: the Add user form (with its groups) and a Reset password panel, open together.
       await page.getByRole("button", { name: locale === "en" ? "Add user" : "添加用户" }).click();
-      const reset = locale === "en" ? "Reset password" : "重置密码";
-      await page.getByRole("button", { name: `${reset}: ${PENDING}` }).click();
+      const reset = locale === "en" ? "Reset password: " : "重置密码：";
+      await page.getByRole("button", { name: `${reset}${PENDING}` }).click();
       await page.locator("#reset-password").waitFor();
       expect(
         await page.evaluate(() => document.documentElement.scrollWidth),
