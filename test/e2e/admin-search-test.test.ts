@@ -144,13 +144,18 @@ describe("testing search providers from the admin page", () => {
 
   it("lists every engine, disabled ones too, and tests one on its own with its result count", async () => {
     const listed = await web.app.inject({ url: "/api/admin/search/providers", headers: admin.headers });
-    expect(listed.json()).toEqual({
+    expect(listed.json()).toMatchObject({
       providers: [
         { id: "searxng", type: "searxng", enabled: true },
         { id: "standby", type: "searxng", enabled: false },
         { id: "mysearch", type: "custom", enabled: false },
       ],
     });
+    // Each with its standing state: the first engine cooling down after its 429 (Retry-After: 60).
+    const [searxng, standby] = listed.json().providers;
+    expect(Date.parse(searxng.state.coolDownUntil)).toBeGreaterThan(Date.now() + 50_000);
+    expect(searxng.state.lastCall).toMatchObject({ status: "rate-limited" });
+    expect(standby.state).toMatchObject({ breaker: "closed", coolDownUntil: null, lastCall: null });
     expect(await test(["standby"])).toMatchObject({
       providers: [{ id: "standby", status: "ok", results: 1 }],
       resultCount: 1,
@@ -181,6 +186,10 @@ describe("testing search providers from the admin page", () => {
         {
           disabled: "Disabled (enabled: false)",
           ok: "OK",
+          testAll: "Test providers",
+          testing: "Testing…",
+          coolingDown: "Cooling down until",
+          notAsked: "Not asked yet",
           test: (id: string) => `Test (${id})`,
           noResults: "Answered, but with no results.",
         },
@@ -190,6 +199,10 @@ describe("testing search providers from the admin page", () => {
         {
           disabled: "已停用（enabled: false）",
           ok: "正常",
+          testAll: "测试搜索引擎",
+          testing: "正在测试…",
+          coolingDown: "冷却中，直到",
+          notAsked: "尚未调用",
           test: (id: string) => `测试（${id}）`,
           noResults: "有应答，但没有结果。",
         },
@@ -210,6 +223,41 @@ describe("testing search providers from the admin page", () => {
             page.locator("section[aria-labelledby=providers-title] tbody tr", { hasText: id });
           await expect.poll(() => row("standby").textContent()).toContain(words.disabled);
           expect(await row("searxng").textContent()).not.toContain(words.disabled);
+          // Before any test on the page, each engine's standing state: the first one cooling down
+          // after its 429, with its last error; the custom one answered (its API test above).
+          await expect
+            .poll(() => row("searxng").locator("td").nth(1).textContent())
+            .toContain(words.coolingDown);
+          expect(await row("searxng").locator(".provider-last-error").textContent()).toContain("429");
+          expect(await row("mysearch").locator("td").nth(1).textContent()).toBe(words.ok);
+
+          // A test that takes a while shows that it runs, and cannot be sent twice.
+          let tests = 0;
+          let release = () => {};
+          const held = new Promise<void>((resolve) => (release = resolve));
+          await page.route("**/api/admin/search/test", async (route) => {
+            tests += 1;
+            await held;
+            await route.continue();
+          });
+          const testAll = page.locator("section[aria-labelledby=providers-title] form button[type=submit]");
+          await testAll.click();
+          await expect.poll(() => testAll.textContent()).toBe(words.testing);
+          expect(await testAll.isDisabled()).toBe(true);
+          expect(
+            await page.locator("section[aria-labelledby=providers-title]").getAttribute("aria-busy"),
+          ).toBe("true");
+          expect(await row("searxng").locator("td").nth(1).textContent()).toBe(words.testing);
+          expect(await row("searxng").getAttribute("aria-busy")).toBe("true");
+          // A disabled engine is not in a test of the enabled ones.
+          expect(await row("standby").locator("td").nth(1).textContent()).not.toBe(words.testing);
+          await testAll.click({ force: true });
+          await page.locator("section[aria-labelledby=providers-title] form input").press("Enter");
+          release();
+          await expect.poll(() => testAll.textContent()).toBe(words.testAll);
+          expect(tests).toBe(1);
+          expect(await testAll.isDisabled()).toBe(false);
+          await page.unroute("**/api/admin/search/test");
 
           await page.getByRole("button", { name: words.test("mysearch"), exact: true }).click();
           const warning = row("mysearch").locator(".provider-warning");
@@ -229,5 +277,26 @@ describe("testing search providers from the admin page", () => {
         }
       });
     }
+
+    it("offers no test while no engine is configured: the note says how to add one", async () => {
+      const browser = await launchBrowser();
+      try {
+        await browser.context.addCookies(
+          admin.cookie.split("; ").map((pair) => {
+            const [name, ...value] = pair.split("=");
+            return { name: name!, value: value.join("="), url };
+          }),
+        );
+        const { page } = browser;
+        // What the web service answers with no engine under search.providers.
+        await page.route("**/api/search/status", (route) => route.fulfill({ json: { configured: false } }));
+        await page.goto(`${url}/admin/search`);
+        await page.getByRole("note").getByText("No web search engine is configured").waitFor();
+        const testAll = page.getByRole("button", { name: "Test providers", exact: true });
+        expect(await testAll.isDisabled()).toBe(true);
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });

@@ -84,9 +84,35 @@ const errorBodySchema = z.object({
   }),
 });
 
-/** `GET /v1/providers` response: the configured providers (no keys), enabled or not. */
+/**
+ * A provider's standing state in this search service replica: its circuit breaker (open after
+ * repeated failures, with when it is tried again), a rate-limit cool-down still running (its 429's
+ * Retry-After, or backoff), and its last call that went out (status, redacted error, when).
+ */
+export const providerStandingStateSchema = z.object({
+  breaker: z.enum(["closed", "open", "half-open"]),
+  consecutiveFailures: z.number().int().nonnegative(),
+  /** While the breaker is open: when the next call may go out as a probe (ISO time). */
+  breakerRetryAt: z.string().nullable(),
+  /** A running cool-down's end (ISO time); null when none runs. */
+  coolDownUntil: z.string().nullable(),
+  lastCall: z
+    .object({ status: providerStatusSchema, at: z.string(), error: z.string().optional() })
+    .nullable(),
+});
+export type ProviderStandingState = z.infer<typeof providerStandingStateSchema>;
+
+/** `GET /v1/providers` response: the configured providers (no keys), enabled or not, with their standing state. */
 export const searchProvidersResponseSchema = z.object({
-  providers: z.array(z.object({ id: z.string(), type: z.string(), enabled: z.boolean() })),
+  providers: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      enabled: z.boolean(),
+      /** Absent from an older search service. */
+      state: providerStandingStateSchema.optional(),
+    }),
+  ),
 });
 export type SearchProvidersResponse = z.infer<typeof searchProvidersResponseSchema>;
 

@@ -227,7 +227,9 @@ describe("search service configuration", () => {
     expect((await app.inject({ url: "/v1/providers" })).json()).toEqual({ providers: [] });
     const configured = await service(configWith({ providers: providers() }));
     const listed = (await configured.inject({ url: "/v1/providers" })).json() as { providers: unknown[] };
-    expect(listed.providers).toContainEqual({ id: "bing", type: "bing", enabled: true });
+    expect(listed.providers).toContainEqual(
+      expect.objectContaining({ id: "bing", type: "bing", enabled: true }),
+    );
     expect(JSON.stringify(listed)).not.toContain("secret");
   });
 
@@ -591,6 +593,51 @@ describe("POST /v1/search", () => {
     expect([refused.statusCode, refused.headers["retry-after"]]).toEqual([429, "60"]);
     const both = await search(app, { query: "node 20", providers: ["limited", "slow"] });
     expect([both.statusCode, both.headers["retry-after"]]).toEqual([429, "2"]);
+  });
+
+  it("lists each engine's standing state: breaker open after repeated failures, a cool-down, its last call", async () => {
+    const down = { id: "down", type: "searxng" as const, url: `${engines.url}/down`, retries: 0 };
+    const limited = { id: "limited", type: "searxng" as const, url: `${engines.url}/limited`, retries: 0 };
+    const app = await service(
+      configWith({
+        providers: [providers()[0]!, down, limited],
+        cache: { enabled: false },
+        breakerFailureThreshold: 2,
+        breakerCooldownMs: 60_000,
+      }),
+    );
+    const listed = async () =>
+      Object.fromEntries(
+        (
+          (await app.inject({ url: "/v1/providers" })).json().providers as Array<{
+            id: string;
+            state: unknown;
+          }>
+        ).map((provider) => [provider.id, provider.state]),
+      );
+    // Never asked yet: closed, no cool-down, no last call.
+    expect((await listed()).down).toEqual({
+      breaker: "closed",
+      consecutiveFailures: 0,
+      breakerRetryAt: null,
+      coolDownUntil: null,
+      lastCall: null,
+    });
+    const before = Date.now();
+    await search(app, { query: "node 20" });
+    await search(app, { query: "node 20" });
+    const state = await listed();
+    expect(state.searxng).toMatchObject({ breaker: "closed", lastCall: { status: "ok" } });
+    expect(state.down).toMatchObject({
+      breaker: "open",
+      consecutiveFailures: 2,
+      lastCall: { status: "error", error: expect.stringContaining("500") },
+    });
+    const retryAt = Date.parse((state.down as { breakerRetryAt: string }).breakerRetryAt);
+    expect(retryAt).toBeGreaterThanOrEqual(before + 60_000);
+    const coolDown = Date.parse((state.limited as { coolDownUntil: string }).coolDownUntil);
+    expect(coolDown).toBeGreaterThanOrEqual(before + 59_000);
+    expect(state.limited).toMatchObject({ lastCall: { status: "rate-limited" } });
   });
 
   it("never shows an API key an engine echoes, URL-encoded or cut short, in the error answer or the log", async () => {

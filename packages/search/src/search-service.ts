@@ -85,11 +85,13 @@ export async function createSearchService(
   });
 
   // Which providers are configured and enabled (no keys): the web service offers web search by it.
+  // Each one's standing state (breaker, cool-down, last call) is for Admin → Search providers.
   app.get("/v1/providers", async () => ({
     providers: searchAgent.slots.map((slot) => ({
       id: slot.provider.id,
       type: slot.config.type,
       enabled: slot.config.enabled,
+      state: slot.standingState(),
     })),
   }));
 

@@ -20,8 +20,10 @@ import {
   memorySizeText,
   numberText,
   type ProviderOutcomeRow,
+  type ProviderStanding,
   type PullStep,
   providerOutcomeText,
+  providerStandingText,
   serviceReadinessText,
   type WordListFile,
   wordListText,
@@ -1397,11 +1399,16 @@ interface ProviderRow extends ProviderOutcomeRow {
   latencyMs?: number | null;
 }
 
-/** A configured search engine (GET /api/admin/search/providers), enabled or not. */
+/** A configured search engine (GET /api/admin/search/providers), enabled or not, with its standing state. */
 interface ConfiguredProvider {
   id: string;
   enabled: boolean;
+  /** Absent from an older search service, and for an engine only a test's answer named. */
+  state?: ProviderStanding;
 }
+
+/** How often the engines' standing state is read again while the page is open. */
+const PROVIDER_STATE_REFRESH_MS = 15_000;
 
 /** A first engine for hearth.yaml: a self-hosted SearXNG needs no key (docs/search.md, Providers). */
 const PROVIDER_EXAMPLE = `search:
@@ -1424,7 +1431,10 @@ function ProviderExample() {
   );
 }
 
-/** Tests the configured web search engines; with none configured, says how to add one. */
+/**
+ * Tests the configured web search engines and shows each one's standing state (breaker, cool-down,
+ * last call), read again every 15 s; with none configured, says how to add one and offers no test.
+ */
 function SearchProviders() {
   const { t } = useI18n();
   const [query, setQuery] = useState("Hearth");
@@ -1434,28 +1444,54 @@ function SearchProviders() {
   const [outcomes, setOutcomes] = useState<Record<string, ProviderRow>>({});
   /** Whether any engine is configured (undefined until known, null when it cannot be told). */
   const [configured, setConfigured] = useState<boolean | null>();
+  /** The engines a test is running for ("all": every enabled one), while it runs. */
+  const [testing, setTesting] = useState<"all" | string[] | null>(null);
+  /** Read again each time: the standing state's clock times are compared with it. */
+  const [now, setNow] = useState(() => new Date());
   useEffect(() => {
     void api<{ configured: boolean | null }>("/api/search/status").then(
       (answer) => setConfigured(answer.configured),
       () => setConfigured(null),
     );
     // Unlisted (the search service down): a test says why, and its answer lists the engines.
-    void api<{ providers: ConfiguredProvider[] }>("/api/admin/search/providers").then(
-      (answer) => setProviders(answer.providers),
-      () => {},
-    );
+    const list = () =>
+      void api<{ providers: ConfiguredProvider[] }>("/api/admin/search/providers").then(
+        (answer) => {
+          setProviders(answer.providers);
+          setNow(new Date());
+        },
+        () => {},
+      );
+    list();
+    const timer = window.setInterval(list, PROVIDER_STATE_REFRESH_MS);
+    return () => window.clearInterval(timer);
   }, []);
   const { error, run } = useAction();
   /** Tests the enabled engines, or those named; a test of some keeps the others' outcomes shown. */
-  const test = (only?: string[]) =>
-    run(async () => {
-      const answer = await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
-        method: "POST",
-        body: { query, ...(only ? { providers: only } : {}) },
+  const test = async (only?: string[]) => {
+    if (testing) return;
+    setTesting(only ?? "all");
+    try {
+      await run(async () => {
+        const answer = await api<{ providers: ProviderRow[] }>("/api/admin/search/test", {
+          method: "POST",
+          body: { query, ...(only ? { providers: only } : {}) },
+        });
+        const tested = Object.fromEntries(answer.providers.map((row) => [row.id, row]));
+        setOutcomes((shown) => (only ? { ...shown, ...tested } : tested));
       });
-      const tested = Object.fromEntries(answer.providers.map((row) => [row.id, row]));
-      setOutcomes((shown) => (only ? { ...shown, ...tested } : tested));
-    });
+      // The test moved the engines' state (a breaker, a cool-down): shown at once, not in 15 s.
+      const listed = await api<{ providers: ConfiguredProvider[] }>("/api/admin/search/providers").catch(
+        () => undefined,
+      );
+      if (listed) {
+        setProviders(listed.providers);
+        setNow(new Date());
+      }
+    } finally {
+      setTesting(null);
+    }
+  };
   const testAll = async (event: FormEvent) => {
     event.preventDefault();
     await test();
@@ -1467,16 +1503,21 @@ function SearchProviders() {
       .filter((id) => !listed.has(id))
       .map((id) => ({ id, enabled: true })),
   ];
+  /** Whether a running test asks this engine: a test of all asks the enabled ones. */
+  const beingTested = (provider: ConfiguredProvider) =>
+    testing === "all" ? provider.enabled : (testing?.includes(provider.id) ?? false);
   return (
-    <section aria-labelledby="providers-title">
+    <section aria-labelledby="providers-title" aria-busy={testing ? true : undefined}>
       <h3 id="providers-title">{t.searchProviders}</h3>
-      {configured === false && <ProviderExample />}
+      {configured === false ? <ProviderExample /> : <p className="muted">{t.providersConfiguredIn}</p>}
       <form className="inline-form" onSubmit={testAll}>
         <label>
           {t.search}
           <input value={query} onChange={(e) => setQuery(e.target.value)} required />
         </label>
-        <button type="submit">{t.testProviders}</button>
+        <button type="submit" disabled={testing !== null || configured === false}>
+          {testing === "all" ? t.testingProviders : t.testProviders}
+        </button>
       </form>
       <ActionError error={error} />
       {rows.length > 0 && (
@@ -1486,30 +1527,35 @@ function SearchProviders() {
           actions
         >
           {rows.map((provider) => {
-            const row = outcomes[provider.id];
+            const pending = beingTested(provider);
+            const row = pending ? undefined : outcomes[provider.id];
             const outcome = row && providerOutcomeText(t, row);
+            // Untested on this page: the engine's standing state, as the search service keeps it.
+            const standing =
+              !pending && !row && provider.state ? providerStandingText(t, provider.state, now) : undefined;
             return (
-              <tr key={provider.id}>
+              <tr key={provider.id} aria-busy={pending ? true : undefined}>
                 <td>
                   {provider.id}
                   {!provider.enabled && <div className="muted">{t.providerDisabled}</div>}
                 </td>
-                <td>{outcome?.status}</td>
+                <td>{pending ? t.providerTesting : (outcome?.status ?? standing?.status)}</td>
                 <td>{row?.results != null ? numberText(t, row.results) : ""}</td>
                 <td>{row?.latencyMs != null ? `${numberText(t, row.latencyMs)} ms` : ""}</td>
                 <td className="breakable">
                   {outcome?.warning && <div className="provider-warning">{outcome.warning}</div>}
                   {outcome?.note && <div className="error-text">{outcome.note}</div>}
                   {outcome?.detail && <div className="muted">{outcome.detail}</div>}
+                  {standing?.detail && <div className="muted provider-last-error">{standing.detail}</div>}
                 </td>
                 <td>
                   <button
                     type="button"
-                    disabled={!query.trim()}
+                    disabled={!query.trim() || testing !== null}
                     aria-label={fill(t.withNote, { text: t.testProvider, note: provider.id })}
                     onClick={() => void test([provider.id])}
                   >
-                    {t.testProvider}
+                    {pending && testing !== "all" ? t.providerTesting : t.testProvider}
                   </button>
                 </td>
               </tr>

@@ -14,6 +14,7 @@ import {
   knowledgeBaseLabel,
   numberText,
   providerOutcomeText,
+  providerStandingText,
   pullStepText,
   quotaResetText,
   serviceReadinessText,
@@ -951,5 +952,53 @@ describe("knowledge page wording", () => {
   it("names another user's knowledge base with its owner, one's own by its name alone", () => {
     expect(knowledgeBaseLabel(zh, { name: "中文资料库", ownerName: "bob" })).toBe("中文资料库 · bob");
     expect(knowledgeBaseLabel(en, { name: "Docs EN" })).toBe("Docs EN");
+  });
+});
+
+describe("a search engine's standing state in the reader's language", () => {
+  const now = new Date(2026, 2, 3, 14, 0, 0);
+  const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+  const closed = {
+    breaker: "closed" as const,
+    consecutiveFailures: 0,
+    breakerRetryAt: null,
+    coolDownUntil: null,
+    lastCall: null,
+  };
+  it("says an engine not asked yet, and one whose last call answered", () => {
+    expect(providerStandingText(en, closed, now)).toEqual({ status: "Not asked yet" });
+    expect(providerStandingText(zh, closed, now)).toEqual({ status: "尚未调用" });
+    expect(providerStandingText(zh, { ...closed, lastCall: { status: "ok", at: at(-1) } }, now)).toEqual({
+      status: "正常",
+    });
+  });
+  it("says a cool-down and an open breaker with the clock time they end, and the last error", () => {
+    const cooling = providerStandingText(
+      en,
+      {
+        ...closed,
+        coolDownUntil: at(5),
+        lastCall: { status: "rate-limited", at: at(-1), error: "HTTP 429" },
+      },
+      now,
+    );
+    expect(cooling.status).toMatch(/^Cooling down until 0?2:05/);
+    expect(cooling.detail).toMatch(/^Last error \(0?1:59\s?PM\): HTTP 429$/);
+    const open = { ...closed, breaker: "open" as const, consecutiveFailures: 5, breakerRetryAt: at(1) };
+    expect(providerStandingText(zh, open, now).status).toBe("连续失败 5 次后已暂停，直到 14:01");
+    expect(providerStandingText(en, { ...open, breakerRetryAt: at(-1) }, now).status).toBe(
+      "Paused after 5 failures in a row; tried again at the next search",
+    );
+    expect(
+      providerStandingText(
+        zh,
+        {
+          ...closed,
+          consecutiveFailures: 3,
+          lastCall: { status: "timeout", at: at(-2), error: "no answer" },
+        },
+        now,
+      ),
+    ).toEqual({ status: "超时（连续 3 次）", detail: "最近一次错误（13:58）：no answer" });
   });
 });

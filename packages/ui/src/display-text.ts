@@ -414,6 +414,59 @@ export function providerOutcomeText(
   };
 }
 
+/** A search engine's standing state (GET /api/admin/search/providers, `state`), as the search service keeps it. */
+export interface ProviderStanding {
+  breaker: "closed" | "open" | "half-open";
+  consecutiveFailures: number;
+  breakerRetryAt: string | null;
+  coolDownUntil: string | null;
+  lastCall: { status: string; at: string; error?: string } | null;
+}
+
+/**
+ * An engine's standing state in the reader's language, for the Status column before (or without) a
+ * test: a running cool-down (its 429's Retry-After) and an open circuit breaker come first, with the
+ * clock time they end; else its last call's status; "not asked yet" when none went out since the
+ * search service started. `detail` is the last call's error, in the service's words, with its time.
+ */
+export function providerStandingText(
+  t: Messages,
+  state: ProviderStanding,
+  now: Date,
+): { status: string; detail?: string } {
+  const time = (moment: string) =>
+    new Date(moment).toLocaleTimeString(t.dateLocale, { hour: "2-digit", minute: "2-digit" });
+  const last = state.lastCall;
+  const detail =
+    last?.error && last.status !== "ok"
+      ? { detail: fill(t.providerLastError, { time: time(last.at), detail: last.error }) }
+      : {};
+  if (state.coolDownUntil && Date.parse(state.coolDownUntil) > now.getTime())
+    return { status: fill(t.providerStanding.coolingDown, { time: time(state.coolDownUntil) }), ...detail };
+  if (state.breaker === "open") {
+    const count = { count: numberText(t, state.consecutiveFailures) };
+    const retry = state.breakerRetryAt && Date.parse(state.breakerRetryAt) > now.getTime();
+    return {
+      status: retry
+        ? fill(t.providerStanding.breakerOpenUntil, { ...count, time: time(state.breakerRetryAt!) })
+        : fill(t.providerStanding.breakerOpen, count),
+      ...detail,
+    };
+  }
+  if (state.breaker === "half-open") return { status: t.providerStanding.breakerProbing, ...detail };
+  if (!last) return { status: t.providerStanding.notAsked };
+  const status = t.providerStatuses[last.status] ?? last.status;
+  if (last.status !== "ok" && state.consecutiveFailures > 1)
+    return {
+      status: fill(t.providerStanding.failingInARow, {
+        status,
+        count: numberText(t, state.consecutiveFailures),
+      }),
+      ...detail,
+    };
+  return { status, ...detail };
+}
+
 /** One of the config file's word lists (web.filter.lists), as the settings answer shows it: never its words. */
 export interface WordListFile {
   id: string;

@@ -505,6 +505,20 @@ const en = {
   providerResults: "Results",
   providerDisabled: "Disabled (enabled: false)",
   testProvider: "Test",
+  testingProviders: "Testing…",
+  providerTesting: "Testing…",
+  /** An engine's standing state, as the search service keeps it (before or without a test). */
+  providerStanding: {
+    notAsked: "Not asked yet",
+    coolingDown: "Cooling down until {time} (it asked to wait)",
+    breakerOpen: "Paused after {count} failures in a row; tried again at the next search",
+    breakerOpenUntil: "Paused after {count} failures in a row, until {time}",
+    breakerProbing: "Being tried again after repeated failures",
+    failingInARow: "{status} ({count} times in a row)",
+  },
+  providerLastError: "Last error ({time}): {detail}",
+  providersConfiguredIn:
+    "Engines are configured in hearth.yaml (search.providers) or the environment, not here; this page tests them and shows their state, refreshed every 15 seconds.",
   /** A service's own words (in English), under the reader's text where they say more (a URL). */
   serverDetail: "The server's detail: {detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
@@ -1840,6 +1854,19 @@ const zhCN: Messages = {
   providerResults: "结果数",
   providerDisabled: "已停用（enabled: false）",
   testProvider: "测试",
+  testingProviders: "正在测试…",
+  providerTesting: "正在测试…",
+  providerStanding: {
+    notAsked: "尚未调用",
+    coolingDown: "冷却中，直到 {time}（它要求稍后再试）",
+    breakerOpen: "连续失败 {count} 次后已暂停，下次搜索时再试",
+    breakerOpenUntil: "连续失败 {count} 次后已暂停，直到 {time}",
+    breakerProbing: "多次失败后正在重新尝试",
+    failingInARow: "{status}（连续 {count} 次）",
+  },
+  providerLastError: "最近一次错误（{time}）：{detail}",
+  providersConfiguredIn:
+    "搜索引擎在 hearth.yaml（search.providers）或环境变量中配置，不在此页面管理；此页面用于测试并显示它们的状态，每 15 秒刷新一次。",
   serverDetail: "服务器原文：{detail}",
   // Conversation fixes: kept answers, expired sign-in, search not configured.
   regenerateFailedKept: "未能生成新回答：{reason}已保留之前的回答。",

@@ -31,6 +31,16 @@ export class CircuitBreaker {
     return this.#state;
   }
 
+  /** Consecutive failures counted since the last success. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** While open: when (epoch ms) the next call may go out as a probe; null otherwise. */
+  get retryAt(): number | null {
+    return this.#state === "open" ? this.#openedAt + this.#cooldownMs : null;
+  }
+
   /** Whether a call may go out now; in half-open state only the one probe may. */
   tryAcquire(): boolean {
     if (this.#state === "closed") return true;

@@ -54,6 +54,13 @@ export async function fanOut(
 ): Promise<FanOutResult> {
   const report = (slot: ProviderSlot, outcome: ProviderOutcome, called: boolean) => {
     hooks.onOutcome?.(slot, outcome);
+    // The standing state keeps the engine's last real call; a search its caller gave up on is not one.
+    if (called && !request.signal?.aborted)
+      slot.lastCall = {
+        status: outcome.status,
+        at: Date.now(),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      };
     // A search its caller gave up on (a stopped chat turn) is no engine's failure.
     if (hooks.logger && !request.signal?.aborted) logFailure(hooks.logger, slot, outcome, called);
   };

@@ -1,3 +1,4 @@
+import type { ProviderStandingState, ProviderStatus } from "@hearth/contracts";
 import type { SearchProviderConfig } from "@hearth/core";
 import type { SearchProvider } from "../providers/search-provider.js";
 import type { SharedState } from "../shared-state.js";
@@ -15,6 +16,11 @@ export class ProviderSlot {
   consecutiveRateLimits = 0;
   /** The warning of the engine's last answer, so that a warning it repeats is logged once. */
   lastWarning: string | undefined;
+  /**
+   * The engine's last call that went out (a skip is not one): its status, redacted error and when
+   * (epoch ms), for the standing state `GET /v1/providers` reports.
+   */
+  lastCall: { status: ProviderStatus; error?: string; at: number } | undefined;
   /** Buckets and cool-downs shared with other replicas (Redis); the local bucket stands in when it fails. */
   readonly shared: SharedState | undefined;
 
@@ -55,6 +61,24 @@ export class ProviderSlot {
    */
   waitMs(): number {
     return Math.max(this.coolDownUntil - Date.now(), this.bucket.waitMs());
+  }
+
+  /** The standing state `GET /v1/providers` reports: breaker, cool-down and last call (no keys: errors are redacted). */
+  standingState(now = Date.now()): ProviderStandingState {
+    const retryAt = this.breaker.retryAt;
+    return {
+      breaker: this.breaker.state,
+      consecutiveFailures: this.breaker.failures,
+      breakerRetryAt: retryAt === null ? null : new Date(retryAt).toISOString(),
+      coolDownUntil: this.coolDownUntil > now ? new Date(this.coolDownUntil).toISOString() : null,
+      lastCall: this.lastCall
+        ? {
+            status: this.lastCall.status,
+            at: new Date(this.lastCall.at).toISOString(),
+            ...(this.lastCall.error ? { error: this.lastCall.error } : {}),
+          }
+        : null,
+    };
   }
 
   /** Starts a cool-down here and, when shared, for every replica. */
