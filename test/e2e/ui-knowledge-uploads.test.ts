@@ -431,7 +431,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     const form = page.getByRole("form", { name: "Knowledge base settings" });
     await form.getByLabel("Name").fill("settings renamed");
     await form.getByLabel("Description").fill("What the team decided.");
-    // Embedding models first, chat models after them (they embed too, less well).
+    // Embedding models first, the chat models apart after them, labelled as maybe not embedding.
     const embeddingModel = form.getByLabel("Embedding model");
     expect(
       await embeddingModel
@@ -444,7 +444,7 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
         ),
     ).toEqual([
       ["Embedding models", "bge-m3:latest"],
-      ["Chat models (they embed too, less well)", "tiny-story"],
+      ["Other models – may not support embeddings", "tiny-story"],
     ]);
     await embeddingModel.selectOption("bge-m3:latest");
     await form.getByLabel("Passage size (tokens)").fill("256");
@@ -522,8 +522,13 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
       await rerankModel
         .locator("optgroup")
         .evaluateAll((groups) => groups.map((g) => g.getAttribute("label"))),
-    ).toEqual(["Rerank models", "Other models (those of an OpenAI-compatible server may rerank)"]);
+    ).toEqual(["Rerank models", "Other models – may not support reranking"]);
+    // One not listed as a reranker is said to be so as soon as it is chosen, before Save.
+    await rerankModel.selectOption("tiny-story");
+    const mayNot = page.locator(".model-purpose-warning");
+    await expect.poll(() => mayNot.textContent()).toMatch(/^This model is not listed as a reranker/);
     await rerankModel.selectOption("bge-reranker-v2-m3:latest");
+    expect(await mayNot.count()).toBe(0);
     await page
       .getByRole("form", { name: "Knowledge base settings" })
       .getByRole("button", { name: "Save settings" })
@@ -531,6 +536,20 @@ describe.skipIf(!hasChromium)("knowledge uploads in the browser", () => {
     await page.getByText("Settings saved.", { exact: true }).waitFor();
     expect(services.knowledgeBaseBodies.filter((b) => b.method === "PATCH").at(-1)?.body).toEqual({
       rerankModel: "bge-reranker-v2-m3:latest",
+    });
+    // Said in the language of the moment: switched to Chinese, and back.
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+    await page.getByText("设置已保存。", { exact: true }).waitFor();
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+    await page.getByText("Settings saved.", { exact: true }).waitFor();
+    // The account's language as it was (none chosen): its later pages follow the browser's.
+    await page.evaluate(async () => {
+      const csrf = decodeURIComponent(document.cookie.match(/hearth_csrf=([^;]+)/)![1]!);
+      await fetch("/api/account/preferences", {
+        method: "PUT",
+        headers: { "x-csrf-token": csrf, "content-type": "application/json" },
+        body: JSON.stringify({ language: null }),
+      });
     });
     // The retrieval test reranks with it, says so, and leaves it out when "Rerank" is cleared.
     const test = page.getByRole("region", { name: "Retrieval test" });

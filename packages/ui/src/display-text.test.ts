@@ -11,6 +11,7 @@ import {
   errorText,
   fileSizeText,
   groundingWarningText,
+  knowledgeBaseBadgeText,
   knowledgeBaseLabel,
   numberText,
   providerOutcomeText,
@@ -1000,5 +1001,23 @@ describe("a search engine's standing state in the reader's language", () => {
         now,
       ),
     ).toEqual({ status: "超时（连续 3 次）", detail: "最近一次错误（13:58）：no answer" });
+  });
+});
+
+describe("a knowledge base's badge in the list", () => {
+  it("tells a member of a shared or public base whether they may edit it, in English and Chinese", () => {
+    expect(knowledgeBaseBadgeText(en, { visibility: "shared", permission: "read" })).toBe(
+      "Shared · read only",
+    );
+    expect(knowledgeBaseBadgeText(en, { visibility: "shared", permission: "write" })).toBe(
+      "Shared · can edit",
+    );
+    expect(knowledgeBaseBadgeText(zh, { visibility: "shared", permission: "read" })).toBe("共享 · 只读");
+    expect(knowledgeBaseBadgeText(zh, { visibility: "public", permission: "write" })).toBe("公开 · 可编辑");
+    // Its manager sees its visibility alone; one to adopt says so.
+    expect(knowledgeBaseBadgeText(en, { visibility: "shared", permission: "manage" })).toBe("Shared");
+    expect(knowledgeBaseBadgeText(en, { visibility: "private", permission: "manage" })).toBe("Private");
+    expect(knowledgeBaseBadgeText(en, { unowned: true, permission: "manage" })).toBe(en.unowned);
+    expect(knowledgeBaseBadgeText(zh, { permission: "read" })).toBe("可读");
   });
 });

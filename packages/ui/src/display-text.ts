@@ -414,6 +414,28 @@ export function providerOutcomeText(
   };
 }
 
+/**
+ * A knowledge base's badge in the list: "Unowned" for one to adopt; its visibility to its manager;
+ * to anyone else a shared or public base says what they may do with it ("Shared · read only",
+ * "Shared · can edit"), so a read-only member is not left to find out from a refusal.
+ */
+export function knowledgeBaseBadgeText(
+  t: Messages,
+  base: { unowned?: boolean; visibility?: string; permission: "read" | "write" | "manage" },
+): string {
+  if (base.unowned) return t.unowned;
+  const visibility =
+    base.visibility === "private" || base.visibility === "shared" || base.visibility === "public"
+      ? t[base.visibility]
+      : undefined;
+  if (!visibility) return t.permissions[base.permission];
+  if (base.permission === "manage" || base.visibility === "private") return visibility;
+  return fill(t.visibilityWithAccess, {
+    visibility,
+    access: base.permission === "write" ? t.accessCanEdit : t.accessReadOnly,
+  });
+}
+
 /** A search engine's standing state (GET /api/admin/search/providers, `state`), as the search service keeps it. */
 export interface ProviderStanding {
   breaker: "closed" | "open" | "half-open";

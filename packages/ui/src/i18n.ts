@@ -350,11 +350,18 @@ const en = {
   embeddingModel: "Embedding model",
   embeddingModelNone: "None: full text search only",
   embeddingModelsGroup: "Embedding models",
-  chatModelsGroup: "Chat models (they embed too, less well)",
+  otherEmbeddingModelsGroup: "Other models – may not support embeddings",
   rerankModelsGroup: "Rerank models",
   /** What a model that does not chat is for, as a badge on the admin's Models tab. */
   modelPurposes: { embedding: "Embedding model", rerank: "Reranker" },
-  otherModelsGroup: "Other models (those of an OpenAI-compatible server may rerank)",
+  otherRerankModelsGroup: "Other models – may not support reranking",
+  /** Said under a picker while a model not listed for its purpose is chosen, before Save checks it. */
+  modelMayNotEmbed:
+    "This model is not listed as an embedding model: a chat model may embed, less well, or be refused when you save.",
+  modelMayNotRerank:
+    "This model is not listed as a reranker: unless it is one (an OpenAI-compatible server lists its rerankers as any model), saving refuses it.",
+  noEmbeddingModels: "No embedding model is installed or allowed for you: only other models are offered.",
+  noRerankModels: "No reranker is installed or allowed for you: only other models are offered.",
   embeddingModelHint:
     "With a model that embeds text (an embedding GGUF, or Ollama's nomic-embed-text or bge-m3), answers search by meaning and by words together (hybrid). The model is checked when saved.",
   chunkTokens: "Passage size (tokens)",
@@ -388,6 +395,10 @@ const en = {
   private: "Private",
   shared: "Shared",
   public: "Public",
+  /** A shared or public base's badge for a member: its visibility and what they may do. */
+  visibilityWithAccess: "{visibility} · {access}",
+  accessReadOnly: "read only",
+  accessCanEdit: "can edit",
   makePublicConfirm: "Make {name} public? Every user can then read its documents.",
   apiKeys: "API keys",
   newKey: "New API key",
@@ -1055,6 +1066,10 @@ const en = {
   notShared: "Not shared",
   noGroupsToShare: "There are no groups yet: an administrator creates them on the Admin page.",
   resyncStarted: "Re-sync started: the folder's new and changed files are read, deleted ones removed.",
+  knowledgeBaseNowReadOnly:
+    "You can now only read this knowledge base: its owner or an administrator changed your access. Uploading, deleting and its other changes are no longer offered.",
+  knowledgeBaseAccessLost:
+    "You no longer have access to this knowledge base: its owner or an administrator changed who may use it.",
   reindex: "Re-index ({n})",
   reindexHint:
     "Documents indexed with older settings (another embedding model or chunking, or an earlier Hearth): read again from their stored files. They stay searchable meanwhile.",
@@ -1708,10 +1723,15 @@ const zhCN: Messages = {
   embeddingModel: "向量模型",
   embeddingModelNone: "无：仅全文检索",
   embeddingModelsGroup: "向量模型",
-  chatModelsGroup: "聊天模型（也能生成向量，但效果较差）",
+  otherEmbeddingModelsGroup: "其他模型——可能不支持生成向量",
   rerankModelsGroup: "重排序模型",
   modelPurposes: { embedding: "向量模型", rerank: "重排序模型" },
-  otherModelsGroup: "其他模型（OpenAI 兼容服务器上的模型可能支持重排序）",
+  otherRerankModelsGroup: "其他模型——可能不支持重排序",
+  modelMayNotEmbed: "该模型未被列为向量模型：聊天模型也许能生成向量（效果较差），也可能在保存时被拒绝。",
+  modelMayNotRerank:
+    "该模型未被列为重排序模型：除非它确实是重排序模型（OpenAI 兼容服务器会把重排序模型当作普通模型列出），否则保存时会被拒绝。",
+  noEmbeddingModels: "没有已安装或可供你使用的向量模型：下面只列出其他模型。",
+  noRerankModels: "没有已安装或可供你使用的重排序模型：下面只列出其他模型。",
   embeddingModelHint:
     "选择能生成文本向量的模型（向量 GGUF，或 Ollama 的 nomic-embed-text、bge-m3）后，回答会同时按语义和关键词检索（混合检索）。保存时会检查该模型。",
   chunkTokens: "分块大小（token）",
@@ -1744,6 +1764,9 @@ const zhCN: Messages = {
   private: "私有",
   shared: "共享",
   public: "公开",
+  visibilityWithAccess: "{visibility} · {access}",
+  accessReadOnly: "只读",
+  accessCanEdit: "可编辑",
   makePublicConfirm: "将 {name} 设为公开？所有用户都将可以阅读其中的文档。",
   apiKeys: "API 密钥",
   newKey: "新建 API 密钥",
@@ -2319,6 +2342,9 @@ const zhCN: Messages = {
   notShared: "不共享",
   noGroupsToShare: "还没有用户组：管理员可在“管理”页面创建。",
   resyncStarted: "已开始重新同步：将读取文件夹中新增和变更的文件，并移除已删除的文件。",
+  knowledgeBaseNowReadOnly:
+    "你现在只能阅读此知识库：所有者或管理员更改了你的权限。上传、删除等修改操作已不再提供。",
+  knowledgeBaseAccessLost: "你已无权访问此知识库：所有者或管理员更改了可使用它的人员。",
   reindex: "重新索引（{n}）",
   reindexHint:
     "这些文档是用旧的设置（其他向量模型、分块设置或旧版 Hearth）索引的：将从保存的原文件重新读取，期间仍可检索。",

@@ -2,7 +2,7 @@ import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-
 import { type FormEvent, useState } from "react";
 import { api, type ModelsAnswer } from "./api.js";
 import { describedField, useFocusInvalidField } from "./focus.js";
-import { fill, useI18n } from "./i18n.js";
+import { fill, type Messages, useI18n } from "./i18n.js";
 import { ActionError, errorCode, errorField, useAction } from "./use-action.js";
 
 /** A base's settings as the knowledge service lists them (contracts: knowledgeBaseSchema). */
@@ -17,6 +17,43 @@ export interface KnowledgeBaseSettings {
   minRelevance?: number;
   /** The model that reranks the passages a question finds; none: they come in search order. */
   rerankModel?: string | null;
+}
+
+/** What the last save of a base's settings came to: a message key, said in the language of the moment. */
+export type SettingsNotice =
+  | "knowledgeSettingsSaved"
+  | "knowledgeSettingsSavedReindexing"
+  | "knowledgeSettingsUnchanged";
+
+/**
+ * A knowledge base's model picker's groups (its embedding model's, its rerank model's): the models
+ * listed for the purpose first, then the chat models apart, under a label saying they may not do it;
+ * `capable` says whether a model is one of the first.
+ */
+export function modelPickerGroups(
+  t: Messages,
+  models: ModelsAnswer | undefined,
+  purpose: "embedding" | "rerank",
+): { groups: Array<{ label: string; models: string[] }>; capable(model: string): boolean; none: boolean } {
+  const fit = ((purpose === "embedding" ? models?.embeddingModels : models?.rerankModels) ?? []).map(
+    (model) => model.id,
+  );
+  const others = (models?.models ?? []).map((model) => model.id).filter((id) => !fit.includes(id));
+  return {
+    groups: [
+      {
+        label: purpose === "embedding" ? t.embeddingModelsGroup : t.rerankModelsGroup,
+        models: fit,
+      },
+      {
+        label: purpose === "embedding" ? t.otherEmbeddingModelsGroup : t.otherRerankModelsGroup,
+        models: others,
+      },
+    ].filter((group) => group.models.length > 0),
+    capable: (model) => fit.includes(model),
+    // Known to have none (the list read): said, so that the other models are not taken for them.
+    none: models !== undefined && fit.length === 0 && others.length > 0,
+  };
 }
 
 /** The knowledge service's limits on chunking (contracts: createKnowledgeBaseRequestSchema). */
@@ -138,8 +175,8 @@ export function KnowledgeBaseSettingsForm(props: {
   /** The models the user may use, as the app read them (undefined while it reads them). */
   models: ModelsAnswer | undefined;
   /** What the last save came to (the form is made anew once the base is saved, the page keeps it). */
-  notice: string;
-  onSaved(notice: string): Promise<unknown>;
+  notice: SettingsNotice | undefined;
+  onSaved(notice: SettingsNotice): Promise<unknown>;
 }) {
   const { t } = useI18n();
   const { knowledgeBase: base, admin } = props;
@@ -153,12 +190,9 @@ export function KnowledgeBaseSettingsForm(props: {
   const [minRelevance, setMinRelevance] = useState(String(base.minRelevance ?? 0));
   const [rerankModel, setRerankModel] = useState(base.rerankModel ?? "");
   // The models the app listed for its pickers: embedding models and rerankers apart, each offered
-  // first where it fits.
-  const models = props.models && {
-    embedding: (props.models.embeddingModels ?? []).map((model) => model.id),
-    rerank: (props.models.rerankModels ?? []).map((model) => model.id),
-    chat: props.models.models.map((model) => model.id),
-  };
+  // first where it fits, the others apart under a label saying they may not do it.
+  const embeddingPicker = modelPickerGroups(t, props.models, "embedding");
+  const rerankPicker = modelPickerGroups(t, props.models, "rerank");
   // The folder's field is an administrator's only: a refusal about it is shown beside Save to others.
   const named = error === undefined ? undefined : settingsFieldOf(error);
   const invalid = named === "watchFolder" && !admin ? undefined : named;
@@ -196,20 +230,25 @@ export function KnowledgeBaseSettingsForm(props: {
     )
       return;
     // Through `run` even when nothing changed: a refusal shown of an earlier try no longer holds.
-    let notice = t.knowledgeSettingsUnchanged;
+    let notice: SettingsNotice = "knowledgeSettingsUnchanged";
     const saved = await run(async () => {
       if (Object.keys(change).length === 0) return;
       const answer = await api<{ reindexJobId?: string }>(
         `/api/knowledge-bases/${encodeURIComponent(base.id)}`,
         { method: "PATCH", body: change },
       );
-      notice = answer.reindexJobId ? t.knowledgeSettingsSavedReindexing : t.knowledgeSettingsSaved;
+      notice = answer.reindexJobId ? "knowledgeSettingsSavedReindexing" : "knowledgeSettingsSaved";
     });
     if (saved) await props.onSaved(notice);
   };
 
   // A model no longer listed (removed, or not this user's) stays choosable as it is.
-  const listed = [...(models?.embedding ?? []), ...(models?.rerank ?? []), ...(models?.chat ?? [])];
+  const models = props.models;
+  const listed = [
+    ...(models?.embeddingModels ?? []),
+    ...(models?.rerankModels ?? []),
+    ...(models?.models ?? []),
+  ].map((model) => model.id);
   const unlistedOf = (model: string | null | undefined) =>
     model && models && !listed.includes(model) ? model : undefined;
   const unlisted = unlistedOf(base.embeddingModel);
@@ -245,11 +284,15 @@ export function KnowledgeBaseSettingsForm(props: {
         onChange={setEmbeddingModel}
         none={t.embeddingModelNone}
         unlisted={unlisted}
-        groups={[
-          { label: t.embeddingModelsGroup, models: models?.embedding },
-          { label: t.chatModelsGroup, models: models?.chat },
-        ]}
+        groups={embeddingPicker.groups}
       />
+      {embeddingPicker.none && <p className="muted">{t.noEmbeddingModels}</p>}
+      {/* A model chosen that is not listed for it: said now, not only when Save is refused. */}
+      {embeddingModel &&
+        embeddingModel !== base.embeddingModel &&
+        !embeddingPicker.capable(embeddingModel) && (
+          <p className="model-purpose-warning">{t.modelMayNotEmbed}</p>
+        )}
       {fieldError("embeddingModel")}
       <p className="muted">{t.embeddingModelHint}</p>
       <div className="inline-form">
@@ -290,7 +333,7 @@ export function KnowledgeBaseSettingsForm(props: {
       {fieldError("minRelevance")}
       <p className="muted">{t.minRelevanceHint}</p>
       {/* Other models may rerank too (an OpenAI-compatible server's reranker is listed as any of
-          its models): the knowledge service checks the one chosen. */}
+          its models): offered apart, and the knowledge service checks the one chosen. */}
       <ModelSelect
         field={described("rerankModel")}
         label={t.rerankModel}
@@ -298,11 +341,12 @@ export function KnowledgeBaseSettingsForm(props: {
         onChange={setRerankModel}
         none={t.rerankModelNone}
         unlisted={unlistedReranker}
-        groups={[
-          { label: t.rerankModelsGroup, models: models?.rerank },
-          { label: t.otherModelsGroup, models: models?.chat },
-        ]}
+        groups={rerankPicker.groups}
       />
+      {rerankPicker.none && <p className="muted">{t.noRerankModels}</p>}
+      {rerankModel && rerankModel !== base.rerankModel && !rerankPicker.capable(rerankModel) && (
+        <p className="model-purpose-warning">{t.modelMayNotRerank}</p>
+      )}
       {fieldError("rerankModel")}
       <p className="muted">{t.rerankModelHint}</p>
       {admin && (
@@ -318,7 +362,7 @@ export function KnowledgeBaseSettingsForm(props: {
       {fieldError("watchFolder")}
       {admin && <p className="muted">{t.watchFolderHint}</p>}
       {error !== undefined && invalid === undefined && <ActionError error={error} />}
-      {error === undefined && props.notice && <output>{props.notice}</output>}
+      {error === undefined && props.notice && <output>{t[props.notice]}</output>}
       <div className="actions">
         <button type="submit">{t.saveKnowledgeSettings}</button>
       </div>

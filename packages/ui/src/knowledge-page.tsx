@@ -1,21 +1,26 @@
 import { KNOWLEDGE_BASE_NAME_MAX_CHARS } from "@hearth/contracts/knowledge-base-name";
 import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import { api, type ModelsAnswer } from "./api.js";
+import { ApiError, api, type ModelsAnswer } from "./api.js";
 import { DataTable } from "./data-table.js";
 import {
   documentStatusText,
+  knowledgeBaseBadgeText,
   type RequestIssue,
-  requestIssuesText,
   viewPassagesText,
 } from "./display-text.js";
 import { DocumentPassages } from "./document-passages.js";
 import { chosenFolderFiles, droppedFiles, firstOfEachName } from "./dropped-files.js";
 import { keepFocusNear, PAGE_HEADING, usePageTitle } from "./focus.js";
-import { fill, labelWithName, useI18n } from "./i18n.js";
-import { type KnowledgeBaseSettings, KnowledgeBaseSettingsForm } from "./knowledge-base-settings.js";
+import { fill, labelWithName, type Messages, useI18n } from "./i18n.js";
+import {
+  type KnowledgeBaseSettings,
+  KnowledgeBaseSettingsForm,
+  type SettingsNotice,
+} from "./knowledge-base-settings.js";
 import { startUploads, type UploadRow, useUploads } from "./knowledge-uploads.js";
 import { CopyButton } from "./markdown.js";
 import { RetrievalTest } from "./retrieval-test.js";
+import { knowledgeBaseInPath, navigate, usePath } from "./router.js";
 import { type DocumentRow, DocumentState, IN_PROGRESS, UploadProgress } from "./uploads.js";
 import { ActionError, useAction } from "./use-action.js";
 
@@ -30,6 +35,25 @@ interface KnowledgeBase extends KnowledgeBaseSettings {
   staleDocumentCount?: number;
   /** A folder on the knowledge service's machine that the base mirrors (re-sync reads it again). */
   watchFolder?: string | null;
+}
+
+/** What an action on the base shown came to, said beside its documents (in the language of the moment). */
+type PageNotice =
+  | { key: "webPageAdding"; url: string }
+  | { key: "repeatedFileNames"; names: string[] }
+  | { key: "resyncStarted" }
+  | { key: "reindexStarted" };
+
+/** A notice in the reader's language. */
+function noticeText(t: Messages, notice: PageNotice): string {
+  switch (notice.key) {
+    case "webPageAdding":
+      return fill(t.webPageAdding, { url: notice.url });
+    case "repeatedFileNames":
+      return fill(t.repeatedFileNames, { names: notice.names.join(t.errorDetails.separator) });
+    default:
+      return t[notice.key];
+  }
 }
 
 /** What is wrong with a new base's name, as the service would list it (details.issues), if anything. */
@@ -153,21 +177,35 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const [bases, setBases] = useState<KnowledgeBase[]>();
   /** The largest file the knowledge service takes, listed with the bases: a larger one is not sent. */
   const [maxUploadBytes, setMaxUploadBytes] = useState<number>();
-  const [selected, setSelected] = useState<string | undefined>();
+  // The base shown is the address's (/knowledge/<id>): a reload opens it again, Back and Forward go
+  // between the bases opened.
+  const path = usePath();
+  const selected = knowledgeBaseInPath(path);
+  const setSelected = useCallback(
+    (id: string | undefined) => navigate(id ? `/knowledge/${encodeURIComponent(id)}` : "/knowledge"),
+    [],
+  );
   const [documents, setDocuments] = useState<DocumentRow[]>([]);
   /** The base whose documents were last read: "none yet" is said of a list read empty, not while it loads. */
   const [documentsOf, setDocumentsOf] = useState<string>();
   // Kept for the tab, not this page: they go on while another page is shown (knowledge-uploads.ts).
   const { rows: uploads, settled } = useUploads();
   const [name, setName] = useState("");
-  const [notice, setNotice] = useState("");
+  /** What the last action on the base shown came to: kept as what to say, said in the language of the moment. */
+  const [notice, setNotice] = useState<PageNotice>();
   /** What the last save of the base's settings came to, said beside its Save button. */
-  const [settingsNotice, setSettingsNotice] = useState("");
+  const [settingsNotice, setSettingsNotice] = useState<SettingsNotice>();
   /** A web page's address being typed, to add to the base shown. */
   const [pageUrl, setPageUrl] = useState("");
   /** The document whose passages are open in their dialog. */
   const [passagesOf, setPassagesOf] = useState<DocumentRow>();
   const { error, run } = useAction();
+  /**
+   * A write the service refused (403) because the user's access to the base shown was lowered
+   * meanwhile: the refusal, and what the base's permissions read again came to ("read": its write
+   * controls are gone; "none": it is gone from the list). Said instead of the bare refusal.
+   */
+  const [accessLowered, setAccessLowered] = useState<{ cause: unknown; now: "read" | "none" }>();
   usePageTitle(t.knowledge);
 
   const load = useCallback(
@@ -181,6 +219,24 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
       }),
     [run],
   );
+  /**
+   * After a write to a base was refused (403), its permissions are read again: a member whose
+   * access was lowered while the page was open (write to read, or removed) is told so, and the
+   * base's write controls go, rather than each one being refused in turn.
+   */
+  const recheckAccess = useCallback(async (knowledgeBaseId: string, cause: unknown) => {
+    const answer = await api<{ knowledgeBases: KnowledgeBase[]; maxUploadBytes?: number }>(
+      "/api/knowledge-bases",
+    ).catch(() => undefined);
+    if (!answer) return;
+    setBases(answer.knowledgeBases);
+    const now = answer.knowledgeBases.find((b) => b.id === knowledgeBaseId);
+    if (!now) setAccessLowered({ cause, now: "none" });
+    else if (now.permission === "read") setAccessLowered({ cause, now: "read" });
+  }, []);
+  useEffect(() => {
+    if (error instanceof ApiError && error.status === 403 && selected) void recheckAccess(selected, error);
+  }, [error, selected, recheckAccess]);
   // The base shown now: an answer for another one (a slow load, a poll, an upload's reload) is dropped.
   const shown = useRef(selected);
   shown.current = selected;
@@ -199,8 +255,9 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const selectedUnowned = !!bases?.some((b) => b.id === selected && b.unowned);
   useEffect(() => {
     setDocuments([]);
-    setNotice("");
-    setSettingsNotice("");
+    setAccessLowered(undefined);
+    setNotice(undefined);
+    setSettingsNotice(undefined);
     setPassagesOf(undefined);
     if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
   }, [selected, selectedUnowned, loadDocuments, run]);
@@ -210,7 +267,12 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     if (seenSettled.current === settled) return;
     seenSettled.current = settled;
     if (selected && !selectedUnowned) void run(() => loadDocuments(selected));
-  }, [settled, selected, selectedUnowned, loadDocuments, run]);
+    // An upload refused for want of access: the base's permissions may have been lowered meanwhile.
+    const refused = uploads.find(
+      (row) => row.knowledgeBaseId === selected && row.error instanceof ApiError && row.error.status === 403,
+    );
+    if (selected && refused) void recheckAccess(selected, refused.error);
+  }, [settled, selected, selectedUnowned, loadDocuments, run, uploads, recheckAccess]);
   // While documents are being ingested, their status is read again every second.
   useEffect(() => {
     if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
@@ -223,7 +285,8 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     await run(async () => {
       // The service's limits, said before the name is sent, in the words its refusal would get.
       const problem = nameIssue(name);
-      if (problem) throw new Error(requestIssuesText(t, [problem]));
+      // Kept as the refusal it stands for, so that it is said in the language of the moment.
+      if (problem) throw new ApiError(400, "INVALID_REQUEST", "", { issues: [problem] });
       const created = await api<KnowledgeBase>("/api/knowledge-bases", { method: "POST", body: { name } });
       setName("");
       await load();
@@ -245,7 +308,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
         body: { url },
       });
       setPageUrl("");
-      setNotice(fill(t.webPageAdding, { url }));
+      setNotice({ key: "webPageAdding", url });
       await loadDocuments(selected);
     });
   };
@@ -257,11 +320,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const upload = (given: readonly File[]) => {
     if (!selected || given.length === 0) return;
     const { files, repeated } = firstOfEachName(given);
-    setNotice(
-      repeated.length > 0
-        ? fill(t.repeatedFileNames, { names: repeated.join(t.errorDetails.separator) })
-        : "",
-    );
+    setNotice(repeated.length > 0 ? { key: "repeatedFileNames", names: repeated } : undefined);
     void startUploads(selected, files, maxUploadBytes);
   };
   /** A drag over the page's drop zone: files (and folders) are taken, not opened by the browser. */
@@ -338,18 +397,18 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     if (!(await run(() => api(path, { method: "PATCH", body: { enabled } })))) show(!enabled);
   };
   const resync = async (knowledgeBase: KnowledgeBase) => {
-    setNotice("");
+    setNotice(undefined);
     if (await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/sync`, { method: "POST", body: {} }))) {
-      setNotice(t.resyncStarted);
+      setNotice({ key: "resyncStarted" });
       await run(() => loadDocuments(knowledgeBase.id));
     }
   };
   const reindex = async (knowledgeBase: KnowledgeBase) => {
-    setNotice("");
+    setNotice(undefined);
     if (
       await run(() => api(`/api/knowledge-bases/${knowledgeBase.id}/reindex`, { method: "POST", body: {} }))
     ) {
-      setNotice(t.reindexStarted);
+      setNotice({ key: "reindexStarted" });
       await run(() => loadDocuments(knowledgeBase.id));
       await load();
     }
@@ -375,7 +434,13 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
       <h2 id={PAGE_HEADING} tabIndex={-1}>
         {t.knowledgeBases}
       </h2>
-      <ActionError error={error} />
+      {accessLowered && (
+        <p className="error-text" role="alert">
+          {accessLowered.now === "read" ? t.knowledgeBaseNowReadOnly : t.knowledgeBaseAccessLost}
+        </p>
+      )}
+      {/* The refusal that showed the access lowered is said by the note above, not again. */}
+      <ActionError error={error === accessLowered?.cause ? undefined : error} />
       <form className="inline-form" onSubmit={create}>
         <label>
           {t.newKnowledgeBase}
@@ -390,13 +455,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
             <button type="button" aria-pressed={b.id === selected} onClick={() => setSelected(b.id)}>
               {b.name}
             </button>{" "}
-            <span className="badge">
-              {b.unowned
-                ? t.unowned
-                : b.visibility
-                  ? t[b.visibility as "private"]
-                  : t.permissions[b.permission]}
-            </span>
+            <span className="badge">{knowledgeBaseBadgeText(t, b)}</span>
           </li>
         ))}
       </ul>
@@ -489,7 +548,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
               })}
             </ul>
           )}
-          {notice && <output>{notice}</output>}
+          {notice && <output>{noticeText(t, notice)}</output>}
           <h4 id="documents-title" tabIndex={-1}>
             {t.documents}
           </h4>

@@ -16,3 +16,14 @@ export function usePath(): string {
   }, []);
   return path;
 }
+
+/** The knowledge base a knowledge page's address opens (/knowledge/<id>), if any. */
+export function knowledgeBaseInPath(path: string): string | undefined {
+  const match = /^\/knowledge\/([^/]+)\/?$/.exec(path);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined;
+  }
+}
