@@ -37,6 +37,7 @@ import {
   answerFailureText,
   citationLabels,
   groundingWarningText,
+  groundingWarningTitle,
   knowledgeBaseLabel,
 } from "./display-text.js";
 import {
@@ -425,7 +426,12 @@ function MessageViewOf(props: {
         </span>
       )}
       {message.warnings?.map((warning) => (
-        <p key={warning.code} className="grounding-warning" role="status">
+        <p
+          key={warning.code}
+          className="grounding-warning"
+          role="status"
+          title={groundingWarningTitle(t, warning)}
+        >
           {groundingWarningText(t, warning)}
         </p>
       ))}

@@ -11,6 +11,7 @@ import {
   errorText,
   fileSizeText,
   groundingWarningText,
+  groundingWarningTitle,
   knowledgeBaseBadgeText,
   knowledgeBaseLabel,
   numberText,
@@ -72,9 +73,22 @@ describe("why web search failed, and what the context had no room for, in the re
     expect(groundingWarningText(en, down)).toMatch(/could not be reached/);
     expect(groundingWarningText(zh, down)).toMatch(/无法连接搜索服务/);
     const other = { code: "search-unavailable", errorCode: "SEARCH_ALL_PROVIDERS_FAILED", reason: "failed" };
+    // A sentence, no raw code: the code is in the tooltip only.
     expect(groundingWarningText(en, other)).toBe(
-      "Web search failed for this answer (SEARCH_ALL_PROVIDERS_FAILED); it was written without web results.",
+      "Web search failed for this answer: none of the search engines could answer. It was written without web results.",
     );
+    expect(groundingWarningText(zh, other)).toBe(
+      "联网搜索失败：所有搜索引擎都未能给出结果。本回答未使用网页结果。",
+    );
+    expect(groundingWarningTitle(en, other)).toBe("Error code: SEARCH_ALL_PROVIDERS_FAILED");
+    expect(groundingWarningTitle(zh, other)).toBe("错误代码：SEARCH_ALL_PROVIDERS_FAILED");
+    for (const warning of [other, timedOut, down, limited, { code: "search-not-configured" }])
+      for (const messages of [en, zh])
+        expect(groundingWarningText(messages, warning)).not.toMatch(/[A-Z]+_[A-Z_]+/);
+    expect(groundingWarningTitle(en, { code: "search-not-configured" })).toBe(
+      "Error code: SEARCH_NO_PROVIDERS",
+    );
+    expect(groundingWarningTitle(en, { code: "sources-trimmed" })).toBeUndefined();
     // From a service that says no reason: as before.
     expect(groundingWarningText(en, { code: "search-unavailable" })).toBe(
       en.groundingWarnings["search-unavailable"],

@@ -717,6 +717,13 @@ export function serviceReadinessText(t: Messages, ready: boolean, reason: string
     : t.serviceNotReady;
 }
 
+/** A grounding warning's tooltip: the error code behind it, for whoever reports it; none without one. */
+export function groundingWarningTitle(t: Messages, warning: GroundingWarning): string | undefined {
+  const code =
+    warning.errorCode ?? (warning.code === "search-not-configured" ? "SEARCH_NO_PROVIDERS" : undefined);
+  return code ? fill(t.errorCodeTitle, { code }) : undefined;
+}
+
 /**
  * A grounding warning as the chat shows it under an answer: why web search failed (rate-limited,
  * for how long; timed out; not reachable; else the search service's code), how many sources of
@@ -730,8 +737,8 @@ export function groundingWarningText(t: Messages, warning: GroundingWarning): st
       return warning.retryAfterSeconds !== undefined
         ? fill(failures["rate-limited"]!, { seconds: warning.retryAfterSeconds })
         : failures["rate-limited-later"]!;
-    const text = failures[warning.reason] ?? failures.failed!;
-    return fill(text, { code: warning.errorCode ?? code });
+    // A sentence a reader can act on; the service's code goes in the tooltip (groundingWarningTitle).
+    return failures[warning.reason] ?? failures.failed!;
   }
   if (code === "sources-trimmed" && warning.leftOut) {
     const words = t.sourcesTrimmed;

@@ -528,6 +528,8 @@ const en = {
     failingInARow: "{status} ({count} times in a row)",
   },
   providerLastError: "Last error ({time}): {detail}",
+  /** A grounding warning's tooltip: the service's error code, for whoever reports it. */
+  errorCodeTitle: "Error code: {code}",
   providersConfiguredIn:
     "Engines are configured in hearth.yaml (search.providers) or the environment, not here; this page tests them and shows their state, refreshed every 15 seconds.",
   /** A service's own words (in English), under the reader's text where they say more (a URL). */
@@ -1006,12 +1008,12 @@ const en = {
     "search-blocked":
       "Web search was not made: the query matched this site's content policy. This answer was written without web results.",
     "search-not-configured":
-      "No web search engine is configured (SEARCH_NO_PROVIDERS): this answer was written without web results.",
+      "No web search engine is set up on this server: this answer was written without web results.",
     "sources-trimmed": "The model's context had no room for every source: some were left out of this answer.",
     "memories-trimmed":
       "The model's context had no room for all your memories: some were not sent with this answer.",
   } as Record<string, string>,
-  /** A search-unavailable warning by its reason (the search service's error code as {code}). */
+  /** A search-unavailable warning by its reason (the search service's error code goes in its tooltip only). */
   searchFailures: {
     "rate-limited":
       "Web search failed for this answer: the search engines are rate-limiting; try again in {seconds} s. It was written without web results.",
@@ -1021,7 +1023,8 @@ const en = {
       "Web search failed for this answer: the search engines did not answer in time. It was written without web results.",
     unreachable:
       "Web search failed for this answer: the search service could not be reached. It was written without web results.",
-    failed: "Web search failed for this answer ({code}); it was written without web results.",
+    failed:
+      "Web search failed for this answer: none of the search engines could answer. It was written without web results.",
   } as Record<string, string>,
   /** A sources-trimmed warning: {list} is what was left out, its parts joined by `separator`. */
   sourcesTrimmed: {
@@ -1888,6 +1891,7 @@ const zhCN: Messages = {
     failingInARow: "{status}（连续 {count} 次）",
   },
   providerLastError: "最近一次错误（{time}）：{detail}",
+  errorCodeTitle: "错误代码：{code}",
   providersConfiguredIn:
     "搜索引擎在 hearth.yaml（search.providers）或环境变量中配置，不在此页面管理；此页面用于测试并显示它们的状态，每 15 秒刷新一次。",
   serverDetail: "服务器原文：{detail}",
@@ -2293,7 +2297,7 @@ const zhCN: Messages = {
     "search-unavailable": "联网搜索失败，本回答未使用网页结果。",
     "search-partial": "部分搜索引擎未能响应（出错、超时或被限流）：本回答只用了其余搜索引擎的网页结果。",
     "search-blocked": "搜索内容触及本站的内容策略，未进行联网搜索；本回答未使用网页结果。",
-    "search-not-configured": "没有配置联网搜索引擎（SEARCH_NO_PROVIDERS），本回答未使用网页结果。",
+    "search-not-configured": "本服务器尚未设置联网搜索引擎，本回答未使用网页结果。",
     "sources-trimmed": "模型的上下文容不下全部来源，本回答未用到其中一部分。",
     "memories-trimmed": "模型的上下文容不下你的全部记忆，本回答未带上其中一部分。",
   },
@@ -2302,7 +2306,7 @@ const zhCN: Messages = {
     "rate-limited-later": "联网搜索失败：搜索引擎正在限流，请稍后再试。本回答未使用网页结果。",
     timeout: "联网搜索失败：搜索引擎未能及时响应。本回答未使用网页结果。",
     unreachable: "联网搜索失败：无法连接搜索服务。本回答未使用网页结果。",
-    failed: "联网搜索失败（{code}），本回答未使用网页结果。",
+    failed: "联网搜索失败：所有搜索引擎都未能给出结果。本回答未使用网页结果。",
   },
   sourcesTrimmed: {
     text: "模型的上下文容不下全部来源，本回答未用到其中的 {list}。",

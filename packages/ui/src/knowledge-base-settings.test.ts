@@ -9,6 +9,7 @@ const model = (id: string) => ({ id, ownedBy: "hearth" });
 describe("a knowledge base's model pickers", () => {
   it("offers the models listed for the purpose first, the chat models apart under a label saying they may not do it", () => {
     const models = {
+      reachable: true,
       models: [model("qwen"), model("tiny-story")],
       embeddingModels: [model("bge-m3")],
       rerankModels: [model("bge-reranker")],
@@ -30,7 +31,7 @@ describe("a knowledge base's model pickers", () => {
   });
 
   it("with no embedding model or reranker listed, offers the chat models only as others, and says there are none", () => {
-    const models = { models: [model("tiny-story")], embeddingModels: [], rerankModels: [] };
+    const models = { reachable: true, models: [model("tiny-story")], embeddingModels: [], rerankModels: [] };
     for (const purpose of ["embedding", "rerank"] as const) {
       const picker = modelPickerGroups(en, models, purpose);
       expect(picker.groups.map((group) => group.label)).toEqual([
