@@ -341,16 +341,19 @@ export class KnowledgeClient {
   getKnowledgeBase(id: string): Promise<KnowledgeBase> {
     return this.#json("GET", `/v1/knowledge-bases/${encodeURIComponent(id)}`, undefined, knowledgeBaseSchema);
   }
-  /** A change of embeddingModel or chunking starts a re-index job: `reindexJobId` names it. */
+  /**
+   * A change of embeddingModel or chunking starts a re-index job: `reindexJobId` names it; a
+   * watchFolder set or changed starts a sync of it: `syncJobId`.
+   */
   updateKnowledgeBase(
     id: string,
     request: UpdateKnowledgeBaseRequest,
-  ): Promise<KnowledgeBase & { reindexJobId?: string }> {
+  ): Promise<KnowledgeBase & { reindexJobId?: string; syncJobId?: string }> {
     return this.#json(
       "PATCH",
       `/v1/knowledge-bases/${encodeURIComponent(id)}`,
       request,
-      knowledgeBaseSchema.extend({ reindexJobId: z.string().optional() }),
+      knowledgeBaseSchema.extend({ reindexJobId: z.string().optional(), syncJobId: z.string().optional() }),
     );
   }
   /** Re-indexes the base's stale documents (all its documents with `all`); a running re-index is returned. */

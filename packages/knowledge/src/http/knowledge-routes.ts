@@ -15,7 +15,7 @@ import type { IndexBackend } from "../index/index-backend.js";
 import type { BlobStore } from "../ingestion/blob-store.js";
 import { indexedContentHash, settingsVersion } from "../ingestion/document-pipeline.js";
 import { multipartFileName } from "../ingestion/file-name.js";
-import { assertWatchableFolder } from "../ingestion/folder-scan.js";
+import { assertReadableFolder, assertWatchableFolder } from "../ingestion/folder-scan.js";
 import type { IngestionService, UploadPart } from "../ingestion/ingestion-service.js";
 import { decodeText } from "../parsing/text-parsers.js";
 import type { QueryService } from "../query/query-service.js";
@@ -91,7 +91,10 @@ export function registerKnowledgeRoutes(
       overlapTokens: body.chunking?.overlapTokens ?? defaults.overlapTokens,
     };
     checkChunking(chunking);
-    if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
+    if (body.watchFolder) {
+      assertWatchableFolder(body.watchFolder, dataDir);
+      assertReadableFolder(body.watchFolder);
+    }
     if (body.embeddingModel) await checkEmbeddingModel(body.embeddingModel);
     if (body.rerankModel) await checkRerankModel(body.rerankModel);
     const created = store.createKnowledgeBase({
@@ -123,7 +126,10 @@ export function registerKnowledgeRoutes(
     const current = store.getKnowledgeBase(id);
     const chunking = { ...current.chunking, ...body.chunking };
     checkChunking(chunking);
-    if (body.watchFolder) assertWatchableFolder(body.watchFolder, dataDir);
+    if (body.watchFolder) {
+      assertWatchableFolder(body.watchFolder, dataDir);
+      assertReadableFolder(body.watchFolder);
+    }
     if (body.embeddingModel && body.embeddingModel !== current.embeddingModel)
       await checkEmbeddingModel(body.embeddingModel);
     if (body.rerankModel && body.rerankModel !== current.rerankModel)
@@ -137,12 +143,17 @@ export function registerKnowledgeRoutes(
       ...(body.rerankModel !== undefined ? { rerankModel: body.rerankModel } : {}),
       chunking,
     });
+    // A folder set or changed is read at once, as a new base's is: its files are listed now, not
+    // at the next scheduled sync.
+    const syncJobId =
+      body.watchFolder && body.watchFolder !== current.watchFolder ? ingestion.syncFolder(id).id : undefined;
+    const synced = syncJobId ? { syncJobId } : {};
     // An admin changing how the base is indexed expects its documents to follow: re-index now.
     if (settingsVersion(updated) !== settingsVersion(current)) {
       const job = await ingestion.reindex(id, { restart: true });
-      return { ...view(store.getKnowledgeBase(id)), reindexJobId: job.id };
+      return { ...view(store.getKnowledgeBase(id)), reindexJobId: job.id, ...synced };
     }
-    return view(updated);
+    return { ...view(updated), ...synced };
   });
 
   app.delete("/v1/knowledge-bases/:id", async (request, reply) => {

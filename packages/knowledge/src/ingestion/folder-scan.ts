@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs";
+import { accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { HearthError } from "@hearth/core";
@@ -131,6 +131,39 @@ export function assertWatchableFolder(folder: string, dataDir: string): void {
       "WATCH_FOLDER_IN_DATA_DIR",
       `The folder ${folder} is, holds or lies inside Hearth's data directory, which may not be watched`,
     );
+}
+
+/**
+ * Refuses, when a base's watched folder is set, one that cannot be mirrored: it does not exist, is
+ * not a directory, or cannot be read by the knowledge service (FOLDER_UNREADABLE, 422, with
+ * `details.reason` `missing`, `not-a-directory` or `unreadable`), rather than taking it silently
+ * and failing each sync. A folder that goes away later fails its syncs with the same code.
+ */
+export function assertReadableFolder(folder: string): void {
+  const refuse = (reason: "missing" | "not-a-directory" | "unreadable", why: string) => {
+    throw new HearthError("FOLDER_UNREADABLE", `The folder ${folder} ${why}`, {
+      details: { reason, issues: [{ path: "watchFolder", code: "custom", message: why }] },
+    });
+  };
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR")
+      refuse("missing", "does not exist on the knowledge service's machine");
+    refuse("unreadable", `cannot be read by the knowledge service (${code ?? "error"})`);
+  }
+  if (!stats!.isDirectory()) refuse("not-a-directory", "is not a directory");
+  try {
+    accessSync(folder, constants.R_OK | constants.X_OK);
+    readdirSync(folder);
+  } catch (error) {
+    refuse(
+      "unreadable",
+      `cannot be read by the knowledge service (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
 }
 
 /** A folder's real path; its resolved path when it does not exist (yet). */

@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -671,6 +680,47 @@ describe("watched folders, embeddings and URLs", () => {
       expect((await client.listKnowledgeBases()).map((base) => base.name)).not.toContain(`Data ${dataDir}`);
     } finally {
       unlinkSync(link);
+    }
+  });
+
+  it("refuses a watch folder that does not exist, is not a directory or cannot be read, and reads one set later at once", async () => {
+    const { client } = harness;
+    const kb = await client.createKnowledgeBase({ name: "Folder checked when set" });
+    const aFile = join(folder, "..", `${basename(folder)}-a-file.txt`);
+    writeFileSync(aFile, "not a folder");
+    const locked = join(folder, "..", `${basename(folder)}-locked`);
+    mkdirSync(locked);
+    chmodSync(locked, 0o000);
+    // Root reads any folder: the unreadable case is checked only where permissions hold.
+    const permissionsHold = process.getuid?.() !== 0;
+    try {
+      const cases: Array<[string, RegExp]> = [
+        [join(folder, "..", "no-such-folder-here"), /does not exist/],
+        [aFile, /is not a directory/],
+        ...(permissionsHold ? [[locked, /cannot be read/] as [string, RegExp]] : []),
+      ];
+      for (const [watchFolder, why] of cases) {
+        await expect(client.updateKnowledgeBase(kb.id, { watchFolder }), watchFolder).rejects.toMatchObject({
+          status: 422,
+          code: "FOLDER_UNREADABLE",
+          message: expect.stringMatching(why),
+        });
+        await expect(
+          client.createKnowledgeBase({ name: `Unreadable ${watchFolder}`, watchFolder }),
+        ).rejects.toMatchObject({ status: 422, code: "FOLDER_UNREADABLE" });
+      }
+      expect((await client.getKnowledgeBase(kb.id)).watchFolder).toBeNull();
+      // A folder that can be read: its sync starts with the change, not at the next scheduled one.
+      const updated = await client.updateKnowledgeBase(kb.id, { watchFolder: folder });
+      expect(updated.syncJobId).toEqual(expect.any(String));
+      await harness.finalJob(updated.syncJobId!);
+      expect((await client.listDocuments(kb.id)).length).toBeGreaterThan(0);
+      // Saved again unchanged: no new sync.
+      expect((await client.updateKnowledgeBase(kb.id, { watchFolder: folder })).syncJobId).toBeUndefined();
+    } finally {
+      chmodSync(locked, 0o700);
+      rmSync(locked, { recursive: true, force: true });
+      rmSync(aFile, { force: true });
     }
   });
 
