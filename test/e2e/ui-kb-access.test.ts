@@ -4,6 +4,9 @@
  * again, Back and Forward go between bases); a member whose write access is lowered while the page
  * is open is told so on the first refused write, and the write controls go.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, hasChromium } from "../support/browser.js";
@@ -129,5 +132,50 @@ describe.skipIf(!hasChromium)("a shared knowledge base as its member sees it", (
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
     await expect.poll(() => alert.textContent()).toMatch(/^你现在只能阅读此知识库/);
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+  });
+
+  it("refuses a watched folder that does not exist, lists a valid one's files at once, each marked as from the folder", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "hearth-watched-"));
+    stand.services!.readWatchFolders = true;
+    try {
+      writeFileSync(join(folder, "policy.txt"), "Expenses are filed monthly.");
+      const { page } = root;
+      await page.goto(`${stand.url}/knowledge`);
+      await page.getByLabel("New knowledge base").fill("Mirrored");
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.getByRole("heading", { name: "Mirrored" }).waitFor();
+      await page.getByText("Knowledge base settings", { exact: true }).click();
+      const form = page.getByRole("form", { name: "Knowledge base settings" });
+      const field = form.getByLabel("Folder on the server to mirror");
+      await field.fill(join(folder, "no-such-folder"));
+      await form.getByRole("button", { name: "Save settings" }).click();
+      await form
+        .getByText("This folder does not exist on the knowledge service's machine", { exact: false })
+        .waitFor();
+      expect(await field.getAttribute("aria-invalid")).toBe("true");
+      expect(await form.getByText("Settings saved", { exact: false }).count()).toBe(0);
+
+      await field.fill(folder);
+      await form.getByRole("button", { name: "Save settings" }).click();
+      await page
+        .getByText("Settings saved: the watched folder is being read now", { exact: false })
+        .waitFor();
+      // Listed without a Re-sync, and marked as mirrored from the folder.
+      const row = page.locator("tr", { has: page.getByRole("link", { name: "policy.txt" }) });
+      await row.waitFor({ timeout: 5_000 });
+      expect(await row.locator(".folder-badge").textContent()).toBe("from the watched folder");
+      // Deleting it says that the next sync adds it back while its file is there.
+      const asked: string[] = [];
+      page.once("dialog", (dialog) => {
+        asked.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await row.getByRole("button", { name: /^Delete/ }).click();
+      await expect.poll(() => asked.length).toBe(1);
+      expect(asked[0]).toMatch(/the next sync \(Re-sync, or the scheduled one\) adds it back/);
+    } finally {
+      stand.services!.readWatchFolders = false;
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

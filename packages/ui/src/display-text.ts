@@ -45,6 +45,8 @@ export function errorText(
     if (issues) return issues;
     return message ? fill(t.withNote, { text: translated, note: message }) : translated;
   }
+  if (code === "FOLDER_UNREADABLE" && typeof details?.reason === "string" && t.folderProblems[details.reason])
+    return t.folderProblems[details.reason]!;
   if (code === "URL_FETCH_FAILED") {
     // Why, in the reader's words where the service names a known reason; else in the service's.
     const reason = typeof details?.reason === "string" ? t.urlFetchFailures[details.reason] : undefined;

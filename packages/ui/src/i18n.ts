@@ -1079,6 +1079,22 @@ const en = {
   reindexStarted:
     "Re-index started: the documents are read again from their stored files and stay searchable meanwhile.",
   deleteDocumentConfirm: "Delete {name} from this knowledge base?",
+  /** A document mirrored from the base's watched folder: marked, and what deleting it does. */
+  fromWatchedFolder: "from the watched folder",
+  fromWatchedFolderHint:
+    "Mirrored from the folder this knowledge base watches: it is read again whenever the folder is synced, and removed when its file is removed there.",
+  deleteFolderDocumentConfirm:
+    "Delete {name} from this knowledge base? It comes from the watched folder: while its file is still there, the next sync (Re-sync, or the scheduled one) adds it back. To remove it for good, remove the file from the folder.",
+  knowledgeSettingsSavedSyncing:
+    "Settings saved: the watched folder is being read now; its files appear below as they are indexed.",
+  /** A watched folder refused when set (FOLDER_UNREADABLE's details.reason). */
+  folderProblems: {
+    missing:
+      "This folder does not exist on the knowledge service's machine. Check the path (it is a folder on the server, not on your computer).",
+    "not-a-directory": "This path is a file, not a folder. Give the folder that holds the files.",
+    unreadable:
+      "The knowledge service cannot read this folder: check its permissions for the user Hearth runs as.",
+  } as Record<string, string>,
   deleteConversationConfirm: "Delete the conversation “{title}”? This cannot be undone.",
   revokeKeyConfirm: "Revoke the API key {name}? Clients using it are refused from now on.",
   deleteKnowledgeBase: "Delete knowledge base",
@@ -2354,6 +2370,17 @@ const zhCN: Messages = {
     "这些文档是用旧的设置（其他向量模型、分块设置或旧版 Hearth）索引的：将从保存的原文件重新读取，期间仍可检索。",
   reindexStarted: "已开始重新索引：将从保存的原文件重新读取文档，期间仍可检索。",
   deleteDocumentConfirm: "从此知识库中删除 {name}？",
+  fromWatchedFolder: "来自监视的文件夹",
+  fromWatchedFolderHint:
+    "从此知识库监视的文件夹镜像而来：每次同步文件夹时都会重新读取，文件从文件夹中移除后它也会被移除。",
+  deleteFolderDocumentConfirm:
+    "从此知识库中删除 {name}？它来自监视的文件夹：只要文件仍在文件夹中，下次同步（重新同步或定时同步）时会重新添加。要彻底移除，请从文件夹中删除该文件。",
+  knowledgeSettingsSavedSyncing: "设置已保存：正在读取监视的文件夹，其中的文件建立索引后会显示在下方。",
+  folderProblems: {
+    missing: "知识库服务所在的机器上不存在此文件夹。请检查路径（这是服务器上的文件夹，而不是你电脑上的）。",
+    "not-a-directory": "此路径是一个文件，不是文件夹。请填写存放文件的文件夹。",
+    unreadable: "知识库服务无法读取此文件夹：请检查运行 Hearth 的用户对它的权限。",
+  } as Record<string, string>,
   deleteConversationConfirm: "删除对话“{title}”？删除后无法恢复。",
   revokeKeyConfirm: "吊销 API 密钥 {name}？使用它的客户端将立即被拒绝。",
   deleteKnowledgeBase: "删除知识库",

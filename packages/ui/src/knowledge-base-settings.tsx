@@ -23,6 +23,7 @@ export interface KnowledgeBaseSettings {
 export type SettingsNotice =
   | "knowledgeSettingsSaved"
   | "knowledgeSettingsSavedReindexing"
+  | "knowledgeSettingsSavedSyncing"
   | "knowledgeSettingsUnchanged";
 
 /**
@@ -144,6 +145,7 @@ const FIELD_OF_CODE: Record<string, SettingsField> = {
   RERANK_MODEL_NOT_FOUND: "rerankModel",
   MODEL_CANNOT_RERANK: "rerankModel",
   WATCH_FOLDER_IN_DATA_DIR: "watchFolder",
+  FOLDER_UNREADABLE: "watchFolder",
 };
 
 /** A settings field's element id. */
@@ -233,11 +235,16 @@ export function KnowledgeBaseSettingsForm(props: {
     let notice: SettingsNotice = "knowledgeSettingsUnchanged";
     const saved = await run(async () => {
       if (Object.keys(change).length === 0) return;
-      const answer = await api<{ reindexJobId?: string }>(
+      const answer = await api<{ reindexJobId?: string; syncJobId?: string }>(
         `/api/knowledge-bases/${encodeURIComponent(base.id)}`,
         { method: "PATCH", body: change },
       );
-      notice = answer.reindexJobId ? "knowledgeSettingsSavedReindexing" : "knowledgeSettingsSaved";
+      // A folder set or changed is read at once (its sync named): the page lists its files as they come.
+      notice = answer.reindexJobId
+        ? "knowledgeSettingsSavedReindexing"
+        : answer.syncJobId
+          ? "knowledgeSettingsSavedSyncing"
+          : "knowledgeSettingsSaved";
     });
     if (saved) await props.onSaved(notice);
   };

@@ -37,6 +37,9 @@ interface KnowledgeBase extends KnowledgeBaseSettings {
   watchFolder?: string | null;
 }
 
+/** How many seconds a watched folder just set is looked at for its first files. */
+const SYNC_POLLS = 30;
+
 /** What an action on the base shown came to, said beside its documents (in the language of the moment). */
 type PageNotice =
   | { key: "webPageAdding"; url: string }
@@ -256,6 +259,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   useEffect(() => {
     setDocuments([]);
     setAccessLowered(undefined);
+    setSyncPolls(0);
     setNotice(undefined);
     setSettingsNotice(undefined);
     setPassagesOf(undefined);
@@ -273,6 +277,20 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     );
     if (selected && refused) void recheckAccess(selected, refused.error);
   }, [settled, selected, selectedUnowned, loadDocuments, run, uploads, recheckAccess]);
+  // A watched folder just set is being read: its documents are read again every second until they
+  // show (then the in-progress poll below goes on), for at most SYNC_POLLS seconds.
+  const [syncPolls, setSyncPolls] = useState(0);
+  useEffect(() => {
+    if (!selected || syncPolls <= 0) return;
+    const timer = setTimeout(() => {
+      void loadDocuments(selected).catch(() => {});
+      setSyncPolls((left) => left - 1);
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [selected, syncPolls, loadDocuments]);
+  useEffect(() => {
+    if (documents.some((document) => document.source === "folder")) setSyncPolls(0);
+  }, [documents]);
   // While documents are being ingested, their status is read again every second.
   useEffect(() => {
     if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
@@ -376,7 +394,9 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
   const base = bases?.find((b) => b.id === selected);
   const baseUploads = uploads.filter((row) => row.knowledgeBaseId === selected);
   const removeDocument = async (knowledgeBase: KnowledgeBase, document: DocumentRow, from: Element) => {
-    if (!window.confirm(fill(t.deleteDocumentConfirm, { name: document.name }))) return;
+    // One mirrored from the watched folder comes back at the next sync while its file is there: said first.
+    const confirm = document.source === "folder" ? t.deleteFolderDocumentConfirm : t.deleteDocumentConfirm;
+    if (!window.confirm(fill(confirm, { name: document.name }))) return;
     const restoreFocus = keepFocusNear(from, () => window.document.getElementById("documents-title"));
     await run(async () => {
       await api(`/api/knowledge-bases/${knowledgeBase.id}/documents/${document.id}`, { method: "DELETE" });
@@ -583,6 +603,14 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                       >
                         {document.name}
                       </a>
+                      {document.source === "folder" && (
+                        <>
+                          {" "}
+                          <span className="badge folder-badge" title={t.fromWatchedFolderHint}>
+                            {t.fromWatchedFolder}
+                          </span>
+                        </>
+                      )}
                       {document.enabled === false && (
                         <>
                           {" "}
@@ -685,6 +713,7 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
                 notice={settingsNotice}
                 onSaved={async (saved) => {
                   setSettingsNotice(saved);
+                  if (saved === "knowledgeSettingsSavedSyncing") setSyncPolls(SYNC_POLLS);
                   await load();
                   await run(() => loadDocuments(base.id));
                 }}

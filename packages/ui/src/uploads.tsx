@@ -14,7 +14,8 @@ import { errorMessage } from "./use-action.js";
 export type DocumentRow = Pick<
   KnowledgeDocument,
   "id" | "name" | "status" | "error" | "chunkCount" | "progress" | "jobId" | "enabled"
->;
+> &
+  Partial<Pick<KnowledgeDocument, "source">>;
 
 /** Statuses a document passes through while it is ingested; lists refresh until none is left. */
 export const IN_PROGRESS = new Set<DocumentRow["status"]>(["queued", "parsing", "embedding"]);

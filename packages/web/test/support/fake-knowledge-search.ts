@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { join } from "node:path";
 import {
   documentPassagesSchema,
   type IngestionJob,
@@ -64,6 +66,12 @@ export interface FakeKnowledge {
    * store fails (503 DATABASE_UNAVAILABLE naming its damaged file).
    */
   knowledgeBaseError: { status: number; code: string; message: string } | undefined;
+  /**
+   * Whether a watched folder is checked on this machine as the real service does (missing or not a
+   * directory: 422 FOLDER_UNREADABLE) and its files mirrored as documents "from the folder" when set
+   * by a PATCH; off, any absolute path is taken and nothing is read.
+   */
+  readWatchFolders: boolean;
   /** The JSON bodies the knowledge-base routes were sent, in order (what the web service forwards). */
   knowledgeBaseBodies: Array<{ method: string; path: string; body: Record<string, unknown> }>;
   /** When cleared, document files come without the real service's sandbox headers. */
@@ -197,6 +205,7 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
     searchProviders: undefined,
     noProviders: false,
     knowledgeBaseError: undefined,
+    readWatchFolders: false,
     knowledgeBaseBodies: [],
     sandboxHeaders: true,
     holdIngestion: false,
@@ -277,6 +286,27 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
           details: { issues: [{ path: "watchFolder", code: "custom", message: "an absolute path" }] },
         },
       };
+    // As the real service: a folder that does not exist or is not a directory is refused when set.
+    if (watchFolder && state.readWatchFolders) {
+      const stats = (() => {
+        try {
+          return statSync(watchFolder);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (!stats?.isDirectory()) {
+        const reason = stats ? "not-a-directory" : "missing";
+        return {
+          status: 422,
+          error: {
+            code: "FOLDER_UNREADABLE",
+            message: `The folder ${watchFolder} ${stats ? "is not a directory" : "does not exist on the knowledge service's machine"}`,
+            details: { reason },
+          },
+        };
+      }
+    }
     if (rerankModel && state.nonRerankers.has(rerankModel))
       return {
         status: 400,
@@ -545,12 +575,25 @@ export async function startFakeKnowledgeAndSearch(): Promise<FakeKnowledge> {
         const refusal = settingsRefusal(patch);
         if (refusal) return send(response, refusal.status, { error: refusal.error });
         const reindex = patch.embeddingModel !== undefined || patch.chunking !== undefined;
+        const folderSet =
+          state.readWatchFolders && !!patch.watchFolder && patch.watchFolder !== base.watchFolder;
         Object.assign(base, patch, { updatedAt: new Date().toISOString() });
+        // As the real service: a folder set or changed is synced at once, its files mirrored as
+        // documents from the folder (indexed here at once).
+        const synced = folderSet ? { syncJobId: startJob(id, "completed").id } : {};
+        if (folderSet)
+          for (const name of readdirSync(patch.watchFolder!)) {
+            const text = readFileSync(join(patch.watchFolder!, name), "utf8");
+            const record = { ...documentRecord(id, name, text, "indexed", null), source: "folder" as const };
+            base.documents.push({ record, text });
+          }
         // As the real service: a new model or chunking starts a re-index job at once.
         return send(
           response,
           200,
-          reindex ? { ...view(base), reindexJobId: startJob(id, "completed").id } : view(base),
+          reindex
+            ? { ...view(base), reindexJobId: startJob(id, "completed").id, ...synced }
+            : { ...view(base), ...synced },
         );
       }
       if (parts.length === 3 && request.method === "DELETE") {
