@@ -40,6 +40,7 @@ import { fill, labelWithName, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
 import { cancelPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
+import { modelsChanged } from "./models-watch.js";
 import { ReportPeriod } from "./report-period.js";
 import { navigate, usePath } from "./router.js";
 import { ActionError, errorField, useAction } from "./use-action.js";
@@ -822,6 +823,8 @@ function Models() {
   /** What the last deletion did with the model's weights, said until the next change. */
   const [removal, setRemoval] = useState<ModelRemoval | undefined>();
   const { error, run } = useAction();
+  /** The models as the last read found them, to tell the app when they change. */
+  const lastSeen = useRef<string | undefined>(undefined);
   const load = useCallback(async () => {
     const [catalog, versions, groupList] = await Promise.all([
       api<{ models: AdminModel[]; skippedFiles?: SkippedModelFile[] }>("/api/admin/models"),
@@ -832,6 +835,14 @@ function Models() {
     setSkipped(catalog.skippedFiles ?? []);
     setRegistry(new Map(versions.models.map((model) => [model.name, model])));
     setGroups(groupList.groups);
+    // Models installed, deleted, rolled back, registered, or allowed to others since the last read
+    // (here, or by another administrator): the chat's picker reads them again.
+    const seen = JSON.stringify([
+      catalog.models,
+      versions.models.map((model) => [model.name, "registering" in model ? "registering" : model.digest]),
+    ]);
+    if (lastSeen.current !== undefined && lastSeen.current !== seen) modelsChanged();
+    lastSeen.current = seen;
   }, []);
   useEffect(() => {
     void load();

@@ -17,7 +17,7 @@ import { fill, I18nContext, initialLocale, type Locale, MESSAGES, useI18n } from
 import { forgetUploads, uploadsPending } from "./knowledge-uploads.js";
 import { LanguageOptions } from "./language-options.js";
 import { forgetPulls } from "./model-pull.js";
-import { watchModels } from "./models-watch.js";
+import { MODELS_CHANGED, watchModels } from "./models-watch.js";
 import { forgetAllQuestions } from "./retrieval-history.js";
 import { navigate, usePath } from "./router.js";
 import { onMac, ShortcutsDialog, shortcutOf } from "./shortcuts.js";
@@ -97,6 +97,9 @@ function NavLink({
     </a>
   );
 }
+
+/** The window shown again (focus, a tab switched back to) reads the models at most this often. */
+const MODELS_SHOWN_AGAIN_MS = 2000;
 
 /** What a user (not an administrator) sees at /admin: that it is not for them, and the way back. */
 function AdminOnly() {
@@ -229,7 +232,9 @@ export function App() {
   const signedIn = Boolean(session?.user);
   const onChatPage = path === "/" || path.startsWith("/c/");
   // The models offered; while the model service cannot be reached, read again on their own and
-  // when the window gets focus or the browser goes online: the chat carries on once it is back.
+  // when the browser goes online: the chat carries on once it is back. Read again too when the
+  // models change here (Admin → Models: a pull, a delete, a rollback, who may use one) and when the
+  // window is shown again or gets focus (another administrator may have changed them meanwhile).
   useEffect(() => {
     if (!signedIn) return;
     let signedInStill = true;
@@ -238,12 +243,21 @@ export function App() {
       if (signedInStill) setModels(answer);
       return answer.reachable;
     });
-    addEventListener("focus", watch.wake);
+    const changed = () => watch.refresh();
+    /** Focus and a tab shown again come together: read once for both. */
+    const shown = () => {
+      if (document.visibilityState === "visible") watch.refresh(MODELS_SHOWN_AGAIN_MS);
+    };
+    addEventListener(MODELS_CHANGED, changed);
+    addEventListener("focus", shown);
+    document.addEventListener("visibilitychange", shown);
     addEventListener("online", watch.wake);
     return () => {
       signedInStill = false;
       watch.stop();
-      removeEventListener("focus", watch.wake);
+      removeEventListener(MODELS_CHANGED, changed);
+      removeEventListener("focus", shown);
+      document.removeEventListener("visibilitychange", shown);
       removeEventListener("online", watch.wake);
     };
   }, [signedIn]);
@@ -263,15 +277,20 @@ export function App() {
   }, [signedIn, applyLocale, applyTheme]);
   useEffect(() => {
     if (!models || !preferences) return;
-    // The user's default model while it is offered to them; else the model last chosen on this
+    // The model chosen while it is still offered (a model deleted, or no longer allowed, is not);
+    // else the user's default model while it is offered to them; else the model last chosen on this
     // browser, while it is still offered; else the first.
     const offered = (id: string | null) => id !== null && models.models.some((m) => m.id === id);
     const saved = localStorage.getItem("hearth.model");
     const { defaultModel } = preferences;
-    setModel(
-      (current) =>
-        current ||
-        (offered(defaultModel) ? defaultModel! : offered(saved) ? saved! : models.models[0]?.id || ""),
+    setModel((current) =>
+      offered(current)
+        ? current
+        : offered(defaultModel)
+          ? defaultModel!
+          : offered(saved)
+            ? saved!
+            : models.models[0]?.id || "",
     );
   }, [models, preferences]);
   const loadKnowledgeBases = useCallback(() => {

@@ -1,6 +1,7 @@
 import { useEffect, useSyncExternalStore } from "react";
 import { type PullStep, pullStepText } from "./display-text.js";
 import type { Messages } from "./i18n.js";
+import { modelsChanged } from "./models-watch.js";
 import { describeError } from "./use-action.js";
 
 /** A pull as the admin Models page shows it: its last step, that it was cancelled, or why its request failed. */
@@ -133,6 +134,8 @@ export async function startPull(
   );
   controllers.delete(id);
   set({ progress: outcome, running: false }, 1);
+  // A model installed: the chat offers it (though no Models page is shown now).
+  if ("status" in outcome && outcome.status === "success") modelsChanged();
   return outcome;
 }
 

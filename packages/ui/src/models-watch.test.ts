@@ -53,3 +53,51 @@ describe("the models list read again while the model service cannot be reached",
     expect(read).toHaveBeenCalledTimes(2);
   });
 });
+
+describe("the models list read again when the models change", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("reads again on refresh though the service answers, once more after a read under way", async () => {
+    let settle: (() => void) | undefined;
+    const read = vi.fn(
+      () =>
+        new Promise<boolean>((resolve) => {
+          settle = () => resolve(true);
+        }),
+    );
+    const watch = watchModels(read);
+    expect(read).toHaveBeenCalledTimes(1);
+    settle!();
+    await vi.advanceTimersByTimeAsync(0);
+    watch.refresh();
+    expect(read).toHaveBeenCalledTimes(2);
+    // Asked twice more during that read (a pull ended, then a delete): one read after it, not two.
+    watch.refresh();
+    watch.refresh();
+    expect(read).toHaveBeenCalledTimes(2);
+    settle!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(read).toHaveBeenCalledTimes(3);
+    settle!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(read).toHaveBeenCalledTimes(3);
+    watch.stop();
+  });
+
+  it("reads again on a refresh with a maximum age only once the last read is older", async () => {
+    const read = vi.fn(async () => true);
+    const watch = watchModels(read);
+    await vi.advanceTimersByTimeAsync(500);
+    // The window got focus and became visible at once: one read, not two.
+    watch.refresh(2000);
+    expect(read).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1500);
+    watch.refresh(2000);
+    watch.refresh(2000);
+    expect(read).toHaveBeenCalledTimes(2);
+    watch.stop();
+    watch.refresh();
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+});
