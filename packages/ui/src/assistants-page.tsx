@@ -2,6 +2,7 @@ import { ASSISTANT_DESCRIPTION_MAX_CHARS, ASSISTANT_NAME_MAX_CHARS } from "@hear
 import { textLength } from "@hearth/contracts/text-length";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { type Assistant, api, type ModelsAnswer } from "./api.js";
+import { audienceWarning, type ModelAccessRule } from "./assistant-audience.js";
 import { DataTable } from "./data-table.js";
 import { describedField, keepFocusNear, PAGE_HEADING, useFocusInvalidField, usePageTitle } from "./focus.js";
 import { fill, labelWithName, useI18n } from "./i18n.js";
@@ -53,11 +54,26 @@ function AssistantDialog(props: {
   knowledgeBases: KnowledgeBaseChoice[];
   groups: ListAnswer["groups"];
   systemPromptMaxChars: number;
+  /** An administrator is warned when the assistant's audience may not use its base model. */
+  admin: boolean;
   onSaved(assistant: Assistant): void;
   onClose(): void;
 }) {
   const { t } = useI18n();
   const { editing } = props;
+  /** Who may use each model (administrators only read them): for the audience warning. */
+  const [rules, setRules] = useState<ModelAccessRule[]>([]);
+  useEffect(() => {
+    if (!props.admin) return;
+    let open = true;
+    void api<{ models: ModelAccessRule[] }>("/api/admin/models").then(
+      (answer) => open && setRules(answer.models),
+      () => undefined,
+    );
+    return () => {
+      open = false;
+    };
+  }, [props.admin]);
   const models = props.models?.models.map((model) => model.id) ?? [];
   const [draft, setDraft] = useState<Draft>(
     editing
@@ -275,6 +291,9 @@ function AssistantDialog(props: {
           </fieldset>
         )}
         {fieldError("groupIds")}
+        <p className="audience-warning" role="status" id={`${prefix}-audience`}>
+          {audienceWarning(t, draft, rules, props.groups)}
+        </p>
         {error !== undefined && invalid === undefined && <ActionError error={error} />}
         <div className="form-buttons">
           <button type="submit" className="primary">
@@ -387,7 +406,17 @@ export function AssistantsPage(props: {
             <tr key={assistant.id}>
               <td>{assistant.name}</td>
               <td className="breakable">{assistant.description}</td>
-              <td>{assistant.model}</td>
+              <td>
+                {assistant.model}
+                {props.models?.reachable && !props.models.models.some((m) => m.id === assistant.model) && (
+                  <>
+                    {" "}
+                    <span className="badge unavailable" title={t.assistantModelUnavailableTitle}>
+                      {t.assistantModelUnavailable}
+                    </span>
+                  </>
+                )}
+              </td>
               <td>{assistant.owner.username}</td>
               <td>{sharingText(t, assistant)}</td>
               <td>
@@ -426,6 +455,7 @@ export function AssistantsPage(props: {
           knowledgeBases={props.knowledgeBases}
           groups={answer.groups}
           systemPromptMaxChars={answer.systemPromptMaxChars}
+          admin={props.admin}
           onClose={close}
           onSaved={(saved) => {
             setDialog(undefined);

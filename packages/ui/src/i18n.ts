@@ -1382,6 +1382,15 @@ const en = {
     'Delete the assistant "{name}"? Chats started with it keep working with what they took from it.',
   assistantDeleted: "Assistant {name} deleted.",
   assistantSaved: "Assistant {name} saved.",
+  /** An assistant listed whose base model the reader may not use (not in their model picker). */
+  assistantModelUnavailable: "its model is not available to you",
+  assistantModelUnavailableTitle:
+    "You may not use this base model, so the assistant is not offered in your model picker.",
+  /** Said as an administrator shares an assistant on a model some of its audience may not use. */
+  assistantAudienceAdminOnly:
+    "{model} is for administrators only: the others this assistant is shared with will not see it in their model picker.",
+  assistantAudienceGroups:
+    "{model} is limited to the groups {groups}: users outside them will not see this assistant in their model picker.",
   assistantName: "Name",
   assistantDescription: "Description",
   assistantModel: "Base model",
@@ -2629,6 +2638,10 @@ const zhCN: Messages = {
   deleteAssistantConfirm: "删除助手“{name}”？用它开始的对话仍可继续，保留当时取得的设置。",
   assistantDeleted: "已删除助手 {name}。",
   assistantSaved: "已保存助手 {name}。",
+  assistantModelUnavailable: "你无权使用其模型",
+  assistantModelUnavailableTitle: "你无权使用这个基础模型，因此模型选择器中不会提供这个助手。",
+  assistantAudienceAdminOnly: "{model} 仅限管理员使用：共享对象中的其他人不会在模型选择器中看到这个助手。",
+  assistantAudienceGroups: "{model} 仅限 {groups} 组使用：这些组以外的用户不会在模型选择器中看到这个助手。",
   assistantName: "名称",
   assistantDescription: "描述",
   assistantModel: "基础模型",
