@@ -88,8 +88,22 @@ describe("model registry", () => {
         version: "1.0.0",
         digest: registryServer.digestOf(first),
       });
+      expect(events.at(-1)).not.toHaveProperty("unchanged");
       const layer = events.filter((event) => event.total === first.length);
       expect(layer.at(-1)?.completed).toBe(first.length);
+      // Pulled again, the same bytes: the success says the model served them already.
+      const again = [];
+      for await (const event of await ollama.pull({
+        model: `${registryServer.url}/library/tiny:latest`,
+        stream: true,
+      }))
+        again.push(event);
+      expect(again.at(-1)).toMatchObject({
+        status: "success",
+        name: "tiny:latest",
+        version: "1.0.0",
+        unchanged: true,
+      });
 
       const tags = await ollama.list();
       const tiny = tags.models.find((model) => model.name === "tiny:latest");
@@ -150,7 +164,7 @@ describe("model registry", () => {
       expect(lines.at(-1)).toEqual({
         error: `${url}?[redacted] answered 404`,
         code: "MODEL_PULL_FAILED",
-        details: { status: 404, url: `${url}?[redacted]` },
+        details: { reason: "not-found", status: 404, url: `${url}?[redacted]` },
       });
     } finally {
       await service.close();
@@ -211,7 +225,7 @@ describe("model registry", () => {
       const registry = new ModelRegistry(await freshDir("registry-down"));
       await expect(registry.pull(parsePullReference(`${base}/library/tiny:latest`))).rejects.toMatchObject({
         code: "MODEL_PULL_FAILED",
-        details: { status: 503, url: `${base}/v2/library/tiny/manifests/latest` },
+        details: { reason: "http-error", status: 503, url: `${base}/v2/library/tiny/manifests/latest` },
       });
     } finally {
       await new Promise((resolve) => failing.close(resolve));
@@ -226,6 +240,7 @@ describe("model registry", () => {
     ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
       message: `${refused} did not answer: connection refused (ECONNREFUSED)`,
+      details: { reason: "unreachable", host: refused },
     });
     // A registry by its name: its manifest cannot be fetched, and why.
     await expect(
@@ -233,6 +248,7 @@ describe("model registry", () => {
     ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
       message: `cannot fetch the manifest: ${refused} did not answer: connection refused (ECONNREFUSED)`,
+      details: { reason: "unreachable", host: refused },
     });
     // A sandbox without DNS says it cannot ask rather than that the name is unknown.
     await expect(
@@ -266,7 +282,7 @@ describe("model registry", () => {
     const interrupted = await registry
       .pull(parsePullReference(`${registryServer.url}/library/tiny:latest`))
       .catch((error: Error) => error);
-    expect(interrupted).toMatchObject({ code: "MODEL_PULL_FAILED" });
+    expect(interrupted).toMatchObject({ code: "MODEL_PULL_FAILED", details: { reason: "interrupted" } });
     expect((interrupted as Error).message).toMatch(/interrupted .* pull again to resume/);
     expect(await readdir(modelsDir)).not.toContain("tiny.gguf");
     const installed = await registry.pull(parsePullReference(`${registryServer.url}/library/tiny:latest`));
@@ -290,7 +306,7 @@ describe("model registry", () => {
     registryServer.state.stallNextAt = [half, 0, 0];
     const statuses: string[] = [];
     const stalled = await pull((progress) => statuses.push(progress.status)).catch((error: Error) => error);
-    expect(stalled).toMatchObject({ code: "MODEL_PULL_FAILED" });
+    expect(stalled).toMatchObject({ code: "MODEL_PULL_FAILED", details: { reason: "stalled" } });
     expect((stalled as Error).message).toMatch(
       `stalled (nothing received for 0.15 s) after ${half} bytes; pull again to resume`,
     );
@@ -337,6 +353,7 @@ describe("model registry", () => {
       registry.pull(parsePullReference(`${registryServer.url}/library/corrupt:latest`)),
     ).rejects.toMatchObject({
       code: "MODEL_DIGEST_MISMATCH",
+      details: { reason: "digest-mismatch" },
     });
     expect(await readdir(modelsDir)).not.toContain("corrupt.gguf");
     expect(await readdir(registry.blobsDir)).toEqual([]);
@@ -501,6 +518,18 @@ describe("model registry", () => {
       registry.pull(parsePullReference(`${registryServer.url}/files/page.gguf`)),
     ).rejects.toMatchObject({
       code: "MODEL_PULL_FAILED",
+      details: { reason: "not-gguf", url: `${registryServer.url}/files/page.gguf` },
+    });
+    // A registry without the model or tag: MODEL_NOT_FOUND naming the registry's host and the model.
+    await expect(
+      registry.pull(parsePullReference(`${registryServer.url}/library/nosuch:v9`)),
+    ).rejects.toMatchObject({
+      code: "MODEL_NOT_FOUND",
+      details: {
+        reason: "not-in-registry",
+        registry: new URL(registryServer.url).host,
+        model: "library/nosuch:v9",
+      },
     });
     expect((await registry.list()).map((model) => model.name)).toEqual(["story:latest"]);
   });

@@ -501,6 +501,49 @@ describe("pullStepText", () => {
     );
   });
 
+  it("says each reason a pull failed in the reader's language, and pull again to resume only where it resumes", () => {
+    const url = "http://127.0.0.1:9311/page.gguf";
+    const failed = (reason: string, details: Record<string, unknown> = {}) => ({
+      error: "the service's English words",
+      code: "MODEL_PULL_FAILED",
+      details: { reason, url, ...details },
+    });
+    expect(pullStepText(zh, failed("not-gguf"))).toBe(
+      `错误：拉取模型失败：${url} 不是 GGUF 文件。请检查 URL：它必须直接指向 .gguf 文件，而不是网页。`,
+    );
+    expect(pullStepText(en, failed("not-gguf"))).toBe(
+      `Error: The model could not be pulled: ${url} is not a GGUF file. Check the URL: it must lead to the .gguf file itself, not to a web page.`,
+    );
+    expect(pullStepText(zh, failed("unreachable", { host: "127.0.0.1:9311" }))).toBe(
+      "错误：拉取模型失败：127.0.0.1:9311 没有响应。请检查地址和网络，然后再次拉取。",
+    );
+    for (const reason of ["interrupted", "stalled"]) {
+      expect(pullStepText(zh, failed(reason))).toMatch(/再次拉取即可续传。$/);
+      expect(pullStepText(en, failed(reason))).toMatch(/Pull again to resume it\.$/);
+    }
+    // What a retry does not fix says nothing of resuming; nothing in Chinese carries English words.
+    for (const reason of ["not-gguf", "unreachable", "not-a-manifest", "no-model-layer", "conflict"]) {
+      expect(pullStepText(en, failed(reason))).not.toMatch(/resume/);
+      expect(pullStepText(zh, failed(reason))).not.toMatch(/续传|English/);
+    }
+    // The registry has no such model or tag: it says so, naming the registry's host.
+    const missing = {
+      error: "library/nosuch:v9 is not in the registry http://127.0.0.1:9311",
+      code: "MODEL_NOT_FOUND",
+      details: { reason: "not-in-registry", registry: "127.0.0.1:9311", model: "library/nosuch:v9" },
+    };
+    expect(pullStepText(en, missing)).toBe(
+      "Error: The registry 127.0.0.1:9311 has no model or tag named library/nosuch:v9.",
+    );
+    expect(pullStepText(zh, missing)).toBe(
+      "错误：模型仓库 127.0.0.1:9311 中没有名为 library/nosuch:v9 的模型或标签。",
+    );
+    // A reason this page does not know: the catch-all, with the service's words beside it.
+    expect(pullStepText(en, failed("something-new"))).toBe(
+      `Error: ${en.errorCodes.MODEL_PULL_FAILED} (the service's English words)`,
+    );
+  });
+
   it("keeps English punctuation in English", () => {
     expect(pullStepText(en, { error: "manifest unknown" })).toBe(
       `Error: ${en.errorCodes.MODEL_PULL_FAILED} (manifest unknown)`,

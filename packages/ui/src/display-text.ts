@@ -47,6 +47,10 @@ export function errorText(
   }
   if (code === "FOLDER_UNREADABLE" && typeof details?.reason === "string" && t.folderProblems[details.reason])
     return t.folderProblems[details.reason]!;
+  if (code === "MODEL_PULL_FAILED" || code === "MODEL_NOT_FOUND") {
+    const reason = pullFailureText(t, details);
+    if (reason) return reason;
+  }
   if (code === "URL_FETCH_FAILED") {
     // Why, in the reader's words where the service names a known reason; else in the service's.
     const reason = typeof details?.reason === "string" ? t.urlFetchFailures[details.reason] : undefined;
@@ -312,6 +316,20 @@ export interface PullStep {
   details?: Record<string, unknown>;
 }
 
+/** A pull's failure by the reason the model service names (details.reason), in the reader's words. */
+function pullFailureText(t: Messages, details: Record<string, unknown> | undefined): string | undefined {
+  const reason = typeof details?.reason === "string" ? t.pullFailures[details.reason] : undefined;
+  return reason && fill(reason, stringValues(details));
+}
+
+/** An error's details as the words filled into its text: each string or number, as a string. */
+function stringValues(details: Record<string, unknown> | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(details ?? {}))
+    if (typeof value === "string" || typeof value === "number") values[key] = String(value);
+  return values;
+}
+
 /**
  * A download the server answered with an HTTP error (MODEL_PULL_FAILED with `details.status` and
  * `details.url`): the URL, the status, and what it means where that says more than its number.
@@ -349,9 +367,11 @@ function pullAnsweredText(t: Messages, details: Record<string, unknown> | undefi
 export function pullStepText(t: Messages, step: PullStep): string {
   if (step.error) {
     const failed = fill(t.withNote, { text: t.errorCodes.MODEL_PULL_FAILED!, note: step.error });
+    // A known reason (details.reason) in the reader's words; a catch-all without one keeps the
+    // service's words beside it, which alone tell its causes apart.
     const reason =
       step.code === "MODEL_PULL_FAILED"
-        ? (pullAnsweredText(t, step.details) ?? failed)
+        ? (pullAnsweredText(t, step.details) ?? pullFailureText(t, step.details) ?? failed)
         : errorText(t, step.code, failed, step.details);
     return fill(t.fieldValue, { field: t.error, value: reason });
   }

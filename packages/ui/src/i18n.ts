@@ -657,7 +657,7 @@ const en = {
     MODEL_REFERENCE_INVALID:
       "This is not a model name such as llama3.2:1b or host/namespace/model:tag (ASCII letters, digits, . - _).",
     MODEL_PULL_FAILED:
-      "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF, or the download was interrupted or stalled (pull again to resume).",
+      "The model could not be pulled: the registry or URL did not answer or did not serve a GGUF, or the download was interrupted or stalled (an interrupted download resumes when pulled again).",
     MODEL_DIGEST_MISMATCH: "The downloaded file did not match its digest and was discarded; pull it again.",
     MODEL_PULL_IN_PROGRESS:
       "Another pull of the same file took over its download; this one installed nothing. Wait for that pull, or pull again.",
@@ -983,6 +983,26 @@ const en = {
     tooManyRequests: "too many requests; try again later",
     serverError: "a server error",
   },
+  /**
+   * Why a pull failed, by the reason the model service gives in its details (MODEL_PULL_FAILED,
+   * MODEL_NOT_FOUND's not-in-registry): only a download interrupted or stalled resumes when pulled again.
+   */
+  pullFailures: {
+    "not-gguf":
+      "The model could not be pulled: {url} is not a GGUF file. Check the URL: it must lead to the .gguf file itself, not to a web page.",
+    unreachable:
+      "The model could not be pulled: {host} did not answer. Check the address and the network, then pull again.",
+    interrupted:
+      "The model could not be pulled: the download from {url} was interrupted. Pull again to resume it.",
+    stalled:
+      "The model could not be pulled: the download from {url} stalled (nothing came for a while). Pull again to resume it.",
+    "not-a-manifest":
+      "The model could not be pulled: {url} did not answer with a model manifest. Check the registry's address.",
+    "no-model-layer": "The model could not be pulled: its manifest lists no model weights (GGUF).",
+    conflict:
+      "The model could not be pulled: its download was changed by another process meanwhile. Pull again.",
+    "not-in-registry": "The registry {registry} has no model or tag named {model}.",
+  } as Record<string, string>,
   pullStatuses: {
     manifest: "Reading the manifest",
     downloading: "Downloading {file}",
@@ -2035,7 +2055,7 @@ const zhCN: Messages = {
     MODEL_REFERENCE_INVALID:
       "这不是 llama3.2:1b 或 host/namespace/model:tag 这样的模型名称（只能用 ASCII 字母、数字和 . - _）。",
     MODEL_PULL_FAILED:
-      "拉取模型失败：模型仓库或 URL 没有响应、提供的不是 GGUF，或下载中断、停滞（再次拉取即可续传）。",
+      "拉取模型失败：模型仓库或 URL 没有响应、提供的不是 GGUF，或下载中断、停滞（中断的下载再次拉取即可续传）。",
     MODEL_DIGEST_MISMATCH: "下载的文件与其摘要不符，已被删除；请重新拉取。",
     MODEL_PULL_IN_PROGRESS:
       "同一文件的另一个拉取接管了这次下载，本次拉取没有安装任何内容。请等待那个拉取完成，或重新拉取。",
@@ -2302,6 +2322,16 @@ const zhCN: Messages = {
     credentialsRefused: "它拒绝了 URL 中的用户名和密码",
     tooManyRequests: "请求过多，请稍后再试",
     serverError: "服务器出错",
+  },
+  pullFailures: {
+    "not-gguf": "拉取模型失败：{url} 不是 GGUF 文件。请检查 URL：它必须直接指向 .gguf 文件，而不是网页。",
+    unreachable: "拉取模型失败：{host} 没有响应。请检查地址和网络，然后再次拉取。",
+    interrupted: "拉取模型失败：从 {url} 的下载中断了。再次拉取即可续传。",
+    stalled: "拉取模型失败：从 {url} 的下载停滞了（一段时间内没有收到数据）。再次拉取即可续传。",
+    "not-a-manifest": "拉取模型失败：{url} 返回的不是模型清单。请检查模型仓库的地址。",
+    "no-model-layer": "拉取模型失败：其清单中没有模型权重（GGUF）。",
+    conflict: "拉取模型失败：下载期间另一个进程改动了它的文件。请再次拉取。",
+    "not-in-registry": "模型仓库 {registry} 中没有名为 {model} 的模型或标签。",
   },
   pullStatuses: {
     manifest: "正在读取清单",

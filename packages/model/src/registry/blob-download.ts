@@ -118,7 +118,10 @@ export async function downloadBlob(options: DownloadOptions): Promise<{ digest: 
       if (!(error instanceof Stalled)) throw error;
       const message = `the download of ${withoutUrlSecrets(options.url)} stalled (nothing received for ${stallMs / 1000} s) after ${await sizeOf(`${options.destination}.partial`)} bytes`;
       if (attempt >= DOWNLOAD_ATTEMPTS)
-        throw new HearthError("MODEL_PULL_FAILED", `${message}; pull again to resume`, { cause: error });
+        throw new HearthError("MODEL_PULL_FAILED", `${message}; pull again to resume`, {
+          cause: error,
+          details: { reason: "stalled", url: withoutUrlSecrets(options.url) },
+        });
       attempt++;
       options.onRetry?.(`${message}; resuming (attempt ${attempt} of ${DOWNLOAD_ATTEMPTS})`);
     }
@@ -171,7 +174,7 @@ async function downloadAttempt(
       throw new HearthError(
         "MODEL_PULL_FAILED",
         `${new URL(url).host} did not answer: ${describeNetworkError(error)}`,
-        { cause: error },
+        { cause: error, details: { reason: "unreachable", host: new URL(url).host } },
       );
     }
     if (response.status === 416 && offset > 0) {
@@ -187,6 +190,7 @@ async function downloadAttempt(
         `${shown} answered ${response.status}${refused ? (authorization ? ": it refused the user name and password in the URL" : ": it asks for credentials (http://user:password@host/... sends them)") : ""}`,
         {
           details: {
+            reason: response.status === 404 ? "not-found" : "http-error",
             status: response.status,
             url: shown,
             ...(refused ? { credentials: authorization ? "refused" : "required" } : {}),
@@ -241,6 +245,7 @@ async function downloadAttempt(
               throw new HearthError(
                 "MODEL_PULL_FAILED",
                 `${shown} is not a GGUF file (it does not start with "GGUF")`,
+                { details: { reason: "not-gguf", url: shown } },
               );
             }
             checkedMagic = true;
@@ -265,14 +270,16 @@ async function downloadAttempt(
       throw new HearthError(
         "MODEL_PULL_FAILED",
         `the download of ${shown} was interrupted after ${completed} bytes; pull again to resume`,
-        { cause: error },
+        { cause: error, details: { reason: "interrupted", url: shown } },
       );
     }
     await handle.close();
     clearTimeout(timer);
     if (!checkedMagic) {
       await discard();
-      throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`);
+      throw new HearthError("MODEL_PULL_FAILED", `${shown} is too short to be a GGUF file`, {
+        details: { reason: "not-gguf", url: shown },
+      });
     }
     options.onProgress?.({ completed, total });
     await options.beforeCommit?.();
@@ -286,6 +293,7 @@ async function downloadAttempt(
       throw new HearthError(
         "MODEL_PULL_FAILED",
         `the download of ${shown} was written to by another process meanwhile (${partial} holds ${written?.size ?? 0} bytes, not the ${completed} received); it was discarded: pull again`,
+        { details: { reason: "conflict", url: shown } },
       );
     }
     if (options.expectedDigest && digest !== options.expectedDigest) {
@@ -293,6 +301,7 @@ async function downloadAttempt(
       throw new HearthError(
         "MODEL_DIGEST_MISMATCH",
         `${shown}: the content has digest ${digest}, not the announced ${options.expectedDigest}; the download was discarded`,
+        { details: { reason: "digest-mismatch", url: shown } },
       );
     }
     await options.beforeCommit?.();

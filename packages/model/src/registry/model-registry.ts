@@ -145,6 +145,8 @@ export interface PullProgress {
   /** On `success` (beside Ollama's fields): the model installed and the version it became. */
   name?: string;
   version?: string;
+  /** On `success`: true when the model already served these weights (a pull of the same bytes again). */
+  unchanged?: boolean;
 }
 
 /** A registered model with every version (the registry's HTTP routes and `hearth models list` read this). */
@@ -1352,6 +1354,7 @@ export class ModelRegistry {
       );
     }
     progress({ status: "writing manifest" });
+    let unchanged = false;
     const version = await this.#serial(async () => {
       // Cancelled once the bytes were in (or while another registry operation held this one up):
       // nothing is recorded, as a Cancel says; the blob stays for the next pull to install.
@@ -1361,7 +1364,11 @@ export class ModelRegistry {
         throw new HearthError(
           "MODEL_PULL_FAILED",
           `the weights pulled from ${source} (${fetched.digest}) were removed while the pull finished; pull again`,
+          { details: { reason: "conflict" } },
         );
+      // The weights the model serves already (pulled again with nothing new): said so on success.
+      const record = (await this.#read()).models[name];
+      unchanged = record !== undefined && this.#current(record).digest === fetched.digest;
       return this.#install(name, {
         digest: fetched.digest,
         sizeBytes: fetched.size,
@@ -1370,7 +1377,13 @@ export class ModelRegistry {
         changelog: `pulled from ${source}`,
       });
     });
-    progress({ status: "success", name, version: version.version, digest: version.digest });
+    progress({
+      status: "success",
+      name,
+      version: version.version,
+      digest: version.digest,
+      ...(unchanged ? { unchanged } : {}),
+    });
     return { ...version, name };
   }
 

@@ -83,6 +83,7 @@ export function modelLayer(manifest: OllamaManifest) {
     throw new HearthError(
       "MODEL_PULL_FAILED",
       "the manifest has no model layer (application/vnd.ollama.image.model)",
+      { details: { reason: "no-model-layer" } },
     );
   return layer;
 }
@@ -106,16 +107,32 @@ export async function fetchManifest(
       throw new HearthError(
         "MODEL_NOT_FOUND",
         `${reference.namespace}/${reference.model}:${reference.tag} is not in the registry ${withoutUrlSecrets(reference.baseUrl)}`,
+        {
+          details: {
+            reason: "not-in-registry",
+            registry: new URL(reference.baseUrl).host,
+            model: `${reference.namespace}/${reference.model}:${reference.tag}`,
+          },
+        },
       );
     }
     throw new HearthError("MODEL_PULL_FAILED", `cannot fetch the manifest: ${(error as Error).message}`, {
       cause: error,
-      ...(status !== undefined ? { details: { status, url: withoutUrlSecrets(url) } } : {}),
+      details:
+        status !== undefined
+          ? { reason: "http-error", status, url: withoutUrlSecrets(url) }
+          : { reason: "unreachable", host: new URL(url).host },
     });
   }
   const parsed = ollamaManifestSchema.safeParse(await response.json().catch(() => undefined));
   if (!parsed.success)
-    throw new HearthError("MODEL_PULL_FAILED", `${withoutUrlSecrets(url)} did not answer an Ollama manifest`);
+    throw new HearthError(
+      "MODEL_PULL_FAILED",
+      `${withoutUrlSecrets(url)} did not answer an Ollama manifest`,
+      {
+        details: { reason: "not-a-manifest", url: withoutUrlSecrets(url) },
+      },
+    );
   return parsed.data;
 }
 
