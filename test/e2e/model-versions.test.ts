@@ -144,7 +144,11 @@ describe("model versions and rollback through the web service", () => {
         await page.getByLabel(/Pull a model/).fill(tinyReference);
         await pullButton.click();
         // Given time: on a busy machine the pull's last steps take more than the poll's default second.
-        await expect.poll(() => tinyRow.locator("output").textContent(), { timeout: 30_000 }).toBe("Done");
+        await expect
+          .poll(() => tinyRow.locator("output").textContent(), { timeout: 30_000 })
+          .toBe("Done: tiny:latest 1.0.0 installed");
+        // Started, the field is cleared for the next pull.
+        expect(await page.getByLabel(/Pull a model/).inputValue()).toBe("");
         expect(await haltedRow.locator("output").textContent()).toMatch(/^Downloading /);
         await haltedRow.getByRole("button", { name: "Cancel pull" }).click();
         await expect.poll(() => haltedRow.locator("output").textContent()).toBe("Pull cancelled");
@@ -155,8 +159,9 @@ describe("model versions and rollback through the web service", () => {
         held.open();
       }
       expect(await page.getByRole("button", { name: "Cancel pull" }).count()).toBe(0);
-      // Focus goes from the Cancel button, gone with the pull, to Pull.
-      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Pull");
+      // Focus goes from the Cancel button, gone with the pull, to the Dismiss of its outcome, kept.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Dismiss");
+      expect(await haltedRow.getByRole("button", { name: "Dismiss" }).count()).toBe(1);
       expect(await page.getByRole("list", { name: "Versions: halted:latest" }).count()).toBe(0);
       expect((await new ModelRegistry(dir).list()).map((m) => m.name)).not.toContain("halted:latest");
       // The pull that ended here had the models read again.

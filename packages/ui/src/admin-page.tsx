@@ -39,7 +39,7 @@ import {
 import { fill, labelWithName, type Messages, useI18n } from "./i18n.js";
 import { CopyButton } from "./markdown.js";
 import { SkippedModelFiles } from "./model-guidance.js";
-import { cancelPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
+import { cancelPull, dismissPull, pullProgressText, startPull, usePulls } from "./model-pull.js";
 import { modelsChanged } from "./models-watch.js";
 import { ReportPeriod } from "./report-period.js";
 import { navigate, usePath } from "./router.js";
@@ -820,6 +820,7 @@ function Models() {
    */
   const { rows: pulls, ended } = usePulls();
   const pullButton = useRef<HTMLButtonElement>(null);
+  const pullField = useRef<HTMLInputElement>(null);
   /** What the last deletion did with the model's weights, said until the next change. */
   const [removal, setRemoval] = useState<ModelRemoval | undefined>();
   const { error, run } = useAction();
@@ -865,14 +866,21 @@ function Models() {
   const pulling = pulls.some((row) => row.running && row.model === pull);
   const pullModel = (event: FormEvent) => {
     event.preventDefault();
-    void startPull(pull, (signal) =>
-      ndjsonLines<PullStep>("/api/admin/models/pull", { model: pull }, signal),
-    );
+    const model = pull.trim();
+    void startPull(model, (signal) => ndjsonLines<PullStep>("/api/admin/models/pull", { model }, signal));
+    // Started, with its own row: the field is free for the next one.
+    setPull("");
   };
   const cancel = (event: MouseEvent<HTMLButtonElement>, id: number) => {
     // The button goes with the pull: focus moves to the next pull's Cancel, else to Pull.
     const restoreFocus = keepFocusNear(event.currentTarget, () => pullButton.current);
     cancelPull(id);
+    restoreFocus();
+  };
+  const dismiss = (event: MouseEvent<HTMLButtonElement>, id: number) => {
+    // The row goes: focus moves to the next row's button, else to the Pull field.
+    const restoreFocus = keepFocusNear(event.currentTarget, () => pullField.current);
+    dismissPull(id);
     restoreFocus();
   };
   const putAccess = async (model: AdminModel, body: { groupIds: string[]; adminOnly?: boolean }) => {
@@ -890,8 +898,10 @@ function Models() {
   /** Admin-only replaces the groups; unticked, the model is open to everyone. */
   const setAdminOnly = (model: AdminModel, adminOnly: boolean) =>
     putAccess(model, adminOnly ? { groupIds: [], adminOnly: true } : { groupIds: [] });
-  const remove = async (model: AdminModel) => {
+  const remove = async (model: AdminModel, from: Element) => {
     if (!window.confirm(fill(t.deleteModelConfirm, { model: model.id }))) return;
+    // The row goes with the model: focus moves to the next row's Delete, else to the Pull field.
+    const restoreFocus = keepFocusNear(from, () => pullField.current);
     setRemoval(undefined);
     await run(async () =>
       setRemoval(
@@ -899,6 +909,7 @@ function Models() {
       ),
     );
     await load();
+    restoreFocus();
   };
   return (
     <section aria-labelledby="models-title">
@@ -906,7 +917,7 @@ function Models() {
       <form className="inline-form" onSubmit={pullModel}>
         <label>
           {t.pullModel}
-          <input value={pull} onChange={(e) => setPull(e.target.value)} required />
+          <input ref={pullField} value={pull} onChange={(e) => setPull(e.target.value)} required />
         </label>
         <button type="submit" ref={pullButton} disabled={pulling}>
           {t.pull}
@@ -918,7 +929,7 @@ function Models() {
             <li key={row.id}>
               <span className="pull-model">{row.model}</span>{" "}
               <output aria-live="polite">{pullProgressText(t, row.progress)}</output>
-              {row.running && (
+              {row.running ? (
                 <button
                   type="button"
                   className="small"
@@ -926,6 +937,15 @@ function Models() {
                   onClick={(event) => cancel(event, row.id)}
                 >
                   {t.cancelPull}
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={labelWithName(t, t.dismissPull, row.model)}
+                  onClick={(event) => dismiss(event, row.id)}
+                >
+                  {t.dismissPull}
                 </button>
               )}
             </li>
@@ -954,7 +974,7 @@ function Models() {
                     type="button"
                     className="small"
                     aria-label={labelWithName(t, t.delete, model.id)}
-                    onClick={() => void remove(model)}
+                    onClick={(event) => void remove(model, event.currentTarget)}
                   >
                     {t.delete}
                   </button>

@@ -314,6 +314,11 @@ export interface PullStep {
   error?: string;
   code?: string;
   details?: Record<string, unknown>;
+  /** On `success`: the model installed, its version, and whether it served those weights already. */
+  name?: string;
+  version?: string;
+  digest?: string;
+  unchanged?: boolean;
 }
 
 /** A pull's failure by the reason the model service names (details.reason), in the reader's words. */
@@ -382,7 +387,13 @@ export function pullStepText(t: Messages, step: PullStep): string {
   if (status === "pulling manifest") text = t.pullStatuses.manifest;
   else if (status.startsWith("verifying")) text = t.pullStatuses.verifying;
   else if (status === "writing manifest") text = t.pullStatuses.writing;
-  else if (status === "success") text = t.pullStatuses.success;
+  else if (status === "success")
+    text = step.name
+      ? fill(step.unchanged ? t.pullStatuses.upToDate : t.pullStatuses.installed, {
+          model: step.name,
+          version: step.version ?? "",
+        })
+      : t.pullStatuses.success;
   else if (file) text = fill(t.pullStatuses.downloading, { file: file[2]! });
   else if (waiting)
     text = fill(t.pullStatuses.waiting, {

@@ -419,6 +419,8 @@ const en = {
   models: "Models",
   pull: "Pull",
   pullModel: "Pull a model (e.g. deepseek-r1:1.5b)",
+  /** An ended pull's outcome put away (its row's button). */
+  dismissPull: "Dismiss",
   cancelPull: "Cancel pull",
   versions: "Versions",
   currentVersion: "current",
@@ -1012,6 +1014,8 @@ const en = {
     verifying: "Verifying the download",
     writing: "Saving",
     success: "Done",
+    installed: "Done: {model} {version} installed",
+    upToDate: "Done: {model} is already up to date ({version})",
     cancelled: "Pull cancelled",
   },
   groundingWarnings: {
@@ -1835,6 +1839,7 @@ const zhCN: Messages = {
   models: "模型",
   pull: "拉取",
   pullModel: "拉取模型（例如 deepseek-r1:1.5b）",
+  dismissPull: "关闭",
   cancelPull: "取消拉取",
   versions: "版本",
   currentVersion: "当前",
@@ -2342,6 +2347,8 @@ const zhCN: Messages = {
     verifying: "正在校验下载的文件",
     writing: "正在保存",
     success: "完成",
+    installed: "完成：已安装 {model} {version}",
+    upToDate: "完成：{model} 已是最新（{version}）",
     cancelled: "已取消拉取",
   },
   groundingWarnings: {

@@ -5,6 +5,7 @@ import { MESSAGES } from "./i18n.js";
 import {
   cancelPull,
   currentPulls,
+  dismissPull,
   followPull,
   forgetPulls,
   type PullProgress,
@@ -69,6 +70,16 @@ describe("a model pull on the admin Models page", () => {
     expect(done).toEqual({ status: "success" });
     expect(pullProgressText(en, done)).toBe("Done");
     expect(pullProgressText(zh, done)).toBe("完成");
+    // The model and version installed, where the service names them; the same weights again, so said.
+    const installed = { status: "success", name: "tiny:latest", version: "1.1.0", digest: "sha256:ab" };
+    expect(pullProgressText(en, installed)).toBe("Done: tiny:latest 1.1.0 installed");
+    expect(pullProgressText(zh, installed)).toBe("完成：已安装 tiny:latest 1.1.0");
+    expect(pullProgressText(en, { ...installed, unchanged: true })).toBe(
+      "Done: tiny:latest is already up to date (1.1.0)",
+    );
+    expect(pullProgressText(zh, { ...installed, unchanged: true })).toBe(
+      "完成：tiny:latest 已是最新（1.1.0）",
+    );
   });
 });
 
@@ -144,7 +155,7 @@ describe("the tab's model pulls, kept beyond the admin Models page", () => {
     expect(shownRows()).toEqual([]);
   });
 
-  it("gives each of two pulls at once its own row and Cancel; a new pull replaces the ended ones only", async () => {
+  it("gives each of two pulls at once its own row and Cancel; a new pull keeps the ended ones", async () => {
     const leave = showPulls();
     const a = startPull("a", (signal) => answer([downloading], { signal }));
     const b = startPull("b", (signal) => answer([{ status: "pulling manifest" }], { signal }));
@@ -162,13 +173,33 @@ describe("the tab's model pulls, kept beyond the admin Models page", () => {
       ["b", "Reading the manifest", true],
     ]);
     const c = startPull("c", (signal) => answer([], { signal }));
-    expect(currentPulls().rows.map((row) => row.model)).toEqual(["b", "c"]);
+    expect(currentPulls().rows.map((row) => row.model)).toEqual(["a", "b", "c"]);
     cancelPull(rowB!.id);
-    cancelPull(currentPulls().rows[1]!.id);
+    cancelPull(currentPulls().rows[2]!.id);
     expect(await Promise.all([b, c])).toEqual([{ cancelled: true }, { cancelled: true }]);
     leave();
     await settle();
     expect(shownRows()).toEqual([]);
+  });
+
+  it("keep the last few outcomes when another pull starts, each dismissed on its own; a running one is not", async () => {
+    const leave = showPulls();
+    for (const model of ["m1", "m2", "m3", "m4", "m5", "m6"])
+      await startPull(model, () =>
+        answer([{ status: "success", name: `${model}:latest`, version: "1.0.0" }]),
+      );
+    const running = startPull("m7", (signal) => answer([downloading], { signal }));
+    await vi.waitFor(() => expect(currentPulls().rows.at(-1)?.progress).toEqual(downloading));
+    // The oldest outcome gives way: five kept, beside the running pull.
+    expect(currentPulls().rows.map((row) => row.model)).toEqual(["m2", "m3", "m4", "m5", "m6", "m7"]);
+    expect(shownRows()[0]).toEqual(["m2", "Done: m2:latest 1.0.0 installed", false]);
+    dismissPull(currentPulls().rows[1]!.id);
+    dismissPull(currentPulls().rows.at(-1)!.id);
+    expect(currentPulls().rows.map((row) => row.model)).toEqual(["m2", "m4", "m5", "m6", "m7"]);
+    cancelPull(currentPulls().rows.at(-1)!.id);
+    await running;
+    leave();
+    await settle();
   });
 
   it("are forgotten on signing out, running or not", async () => {

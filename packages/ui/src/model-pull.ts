@@ -109,9 +109,13 @@ export function showPulls(): () => void {
   };
 }
 
+/** How many ended pulls' outcomes are kept beside the running ones when another pull starts. */
+export const KEPT_OUTCOMES = 5;
+
 /**
- * Pulls `model`, with its own row (the ended pulls give way to it), reading its steps from `steps`
- * (the request, stopped when its signal is aborted). Resolves with what it came to.
+ * Pulls `model`, with its own row (the ended pulls stay, the last KEPT_OUTCOMES of them, until
+ * dismissed), reading its steps from `steps` (the request, stopped when its signal is aborted).
+ * Resolves with what it came to.
  */
 export async function startPull(
   model: string,
@@ -122,7 +126,7 @@ export async function startPull(
   controllers.set(id, controller);
   update((current) => ({
     ...current,
-    rows: [...current.rows.filter((row) => row.running), { id, model, progress: {}, running: true }],
+    rows: [...keptRows(current.rows, KEPT_OUTCOMES), { id, model, progress: {}, running: true }],
   }));
   const set = (change: Partial<PullRow>, ended = 0) =>
     update((current) => ({
@@ -137,6 +141,17 @@ export async function startPull(
   // A model installed: the chat offers it (though no Models page is shown now).
   if ("status" in outcome && outcome.status === "success") modelsChanged();
   return outcome;
+}
+
+/** The running rows, and the last `kept` ended ones, in their order. */
+function keptRows(rows: readonly PullRow[], kept: number): PullRow[] {
+  const ended = rows.filter((row) => !row.running).slice(-kept);
+  return rows.filter((row) => row.running || ended.includes(row));
+}
+
+/** An ended pull's outcome, read and put away by the administrator (a running pull is cancelled instead). */
+export function dismissPull(id: number): void {
+  update((current) => ({ ...current, rows: current.rows.filter((row) => row.id !== id || row.running) }));
 }
 
 /** The administrator's Cancel of a running pull: its request is aborted, and its row says "Pull cancelled". */
