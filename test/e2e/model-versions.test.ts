@@ -196,6 +196,12 @@ describe("model versions and rollback through the web service", () => {
       await page.getByRole("button", { name: "Roll back: tiny:latest" }).click();
       await expect.poll(() => current.locator("strong").textContent()).toBe("1.0.0");
       expect(question).toContain("tiny:latest from 1.1.0 to 1.0.0");
+      // Back on 1.0.0, the version offered is newer: a roll forward, said so (not "Roll back to 1.1.0").
+      expect(await page.getByRole("combobox", { name: "Switch to: tiny:latest" }).inputValue()).toBe("1.1.0");
+      expect(await page.getByRole("button", { name: "Roll back: tiny:latest" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Roll forward: tiny:latest" }).textContent()).toBe(
+        "Roll forward",
+      );
       // The model service now serves the old weights, and the rollback is in the audit log.
       const tags = (await (await fetch(`${model.url}/api/tags`)).json()) as {
         models: Array<{ name: string; digest: string }>;
@@ -212,7 +218,7 @@ describe("model versions and rollback through the web service", () => {
       expect(JSON.parse(entry.details!)).toMatchObject({ from: "1.1.0", to: "1.0.0" });
 
       await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
-      await page.getByRole("button", { name: "回滚：tiny:latest" }).waitFor();
+      await page.getByRole("button", { name: "升级：tiny:latest" }).waitFor();
       expect(await page.getByRole("list", { name: "版本：tiny:latest" }).textContent()).toContain("当前");
       await screenshot(page, "web-ui-model-versions-zh");
       await page.getByRole("combobox", { name: "语言" }).selectOption("en");

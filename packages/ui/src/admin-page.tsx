@@ -25,6 +25,7 @@ import {
   providerOutcomeText,
   providerStandingText,
   serviceReadinessText,
+  versionSwitchText,
   type WordListFile,
   wordListText,
 } from "./display-text.js";
@@ -737,10 +738,11 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   const [target, setTarget] = useState(defaultTarget(model));
   const [error, setError] = useState<unknown>();
   useEffect(() => setTarget(defaultTarget(model)), [model]);
+  /** Back to an older version, or forward to a newer one: the button and its question say which. */
+  const switching = versionSwitchText(t, { model: model.name, from: model.version, to: target });
   const rollback = async () => {
     if (!target) return;
-    const question = fill(t.rollbackConfirm, { model: model.name, from: model.version, to: target });
-    if (!window.confirm(question)) return;
+    if (!window.confirm(switching.question)) return;
     setError(undefined);
     try {
       await api(`/api/admin/models/${encodeURIComponent(model.name)}/rollback`, {
@@ -793,10 +795,10 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
           </label>{" "}
           <button
             type="button"
-            aria-label={labelWithName(t, t.rollbackAction, model.name)}
+            aria-label={labelWithName(t, switching.action, model.name)}
             onClick={() => void rollback()}
           >
-            {t.rollbackAction}
+            {switching.action}
           </button>
         </div>
       )}

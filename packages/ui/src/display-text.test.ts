@@ -20,6 +20,7 @@ import {
   pullStepText,
   quotaResetText,
   serviceReadinessText,
+  versionSwitchText,
   viewPassagesText,
   wordListText,
 } from "./display-text.js";
@@ -449,6 +450,24 @@ describe("error codes in the reader's language", () => {
   it("says a wrong password and a throttled sign-in in Chinese", () => {
     expect(zh.errorCodes.INVALID_CREDENTIALS).toBe("用户名或密码错误。");
     expect(zh.errorCodes.LOGIN_THROTTLED).toMatch(/登录失败次数过多/);
+  });
+});
+
+describe("versionSwitchText", () => {
+  it("calls a switch to an older version a rollback and to a newer one a roll forward, by number", () => {
+    expect(versionSwitchText(en, { model: "tiny:latest", from: "1.1.0", to: "1.0.0" })).toEqual({
+      action: "Roll back",
+      question: "Roll back tiny:latest from 1.1.0 to 1.0.0? The model is reloaded with the older weights.",
+    });
+    expect(versionSwitchText(en, { model: "tiny:latest", from: "1.0.0", to: "1.1.0" })).toEqual({
+      action: "Roll forward",
+      question: "Roll tiny:latest forward from 1.0.0 to 1.1.0? The model is reloaded with the newer weights.",
+    });
+    expect(versionSwitchText(zh, { model: "tiny:latest", from: "1.0.0", to: "1.1.0" }).action).toBe("升级");
+    expect(versionSwitchText(zh, { model: "tiny:latest", from: "1.1.0", to: "1.0.0" }).action).toBe("回滚");
+    // 1.10.0 comes after 1.9.0, not before it (as text would sort them).
+    expect(versionSwitchText(en, { model: "m", from: "1.9.0", to: "1.10.0" }).action).toBe("Roll forward");
+    expect(versionSwitchText(en, { model: "m", from: "1.10.0", to: "1.9.0" }).action).toBe("Roll back");
   });
 });
 

@@ -290,6 +290,32 @@ export function dateTimeText(t: Messages, moment: Date | string): string {
 }
 
 /**
+ * Whether switching a model from version `from` to `to` goes back (an older version) or forward (a
+ * newer one): by their numbers (1.10.0 after 1.9.0), as the model registry numbers them.
+ */
+export function versionDirection(from: string, to: string): "back" | "forward" {
+  const parts = (version: string) => version.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  const [a, b] = [parts(from), parts(to)];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (b[i] ?? 0) - (a[i] ?? 0);
+    if (difference !== 0) return difference > 0 ? "forward" : "back";
+  }
+  return "back";
+}
+
+/** A model switch's button and question, by its direction: a rollback, or a roll forward to a newer version. */
+export function versionSwitchText(
+  t: Messages,
+  switching: { model: string; from: string; to: string },
+): { action: string; question: string } {
+  const forward = versionDirection(switching.from, switching.to) === "forward";
+  return {
+    action: forward ? t.rollForwardAction : t.rollbackAction,
+    question: fill(forward ? t.rollForwardConfirm : t.rollbackConfirm, switching),
+  };
+}
+
+/**
  * A model version's changelog in the reader's language: the model registry writes a few fixed
  * sentences (packages/model, model-registry.ts); anything else is shown as written.
  */

@@ -430,9 +430,13 @@ const en = {
   registeringModel: "Registering… {percent}%",
   registeringModelTitle:
     "The model service is hashing this new file to register it; its versions show once that is done. It can be used meanwhile.",
-  rollbackTo: "Roll back to",
+  /** The version a model is switched to (older: a rollback; newer: a roll forward). */
+  rollbackTo: "Switch to",
   rollbackAction: "Roll back",
   rollbackConfirm: "Roll back {model} from {from} to {to}? The model is reloaded with the older weights.",
+  rollForwardAction: "Roll forward",
+  rollForwardConfirm:
+    "Roll {model} forward from {from} to {to}? The model is reloaded with the newer weights.",
   allowedGroups: "Allowed groups (empty: everyone)",
   signupMode: "Sign-up",
   limits: "Limits",
@@ -1849,9 +1853,11 @@ const zhCN: Messages = {
   registeringModel: "正在登记… {percent}%",
   registeringModelTitle:
     "模型服务正在计算这个新文件的哈希以登记它；完成后显示其版本。在此期间可以正常使用它。",
-  rollbackTo: "回滚到",
+  rollbackTo: "切换到",
   rollbackAction: "回滚",
   rollbackConfirm: "将 {model} 从 {from} 回滚到 {to}？模型将以旧版权重重新加载。",
+  rollForwardAction: "升级",
+  rollForwardConfirm: "将 {model} 从 {from} 升级到 {to}？模型将以较新的权重重新加载。",
   allowedGroups: "允许的用户组（留空：所有人）",
   signupMode: "注册方式",
   limits: "限额",
