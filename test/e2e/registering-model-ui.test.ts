@@ -75,7 +75,7 @@ describe("a model being registered on Admin → Models", () => {
         const note = row.locator(".registering");
         await expect.poll(() => note.textContent(), { timeout: 10_000 }).toMatch(registering);
         expect(await row.getByRole("list").count()).toBe(0);
-        expect(await row.getByRole("button", { name: /Roll back|回滚/ }).count()).toBe(0);
+        expect(await row.getByRole("button", { name: /Roll back|Roll forward|回滚|升级/ }).count()).toBe(0);
         // Read again until it is registered: its versions, without a reload.
         await expect
           .poll(() => page.getByRole("list", { name: versions }).locator("li").count(), { timeout: 60_000 })

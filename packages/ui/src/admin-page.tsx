@@ -823,6 +823,8 @@ function Models() {
   const { rows: pulls, ended } = usePulls();
   const pullButton = useRef<HTMLButtonElement>(null);
   const pullField = useRef<HTMLInputElement>(null);
+  /** The models whose access change the server has not answered yet. */
+  const [pendingAccess, setPendingAccess] = useState<ReadonlySet<string>>(new Set());
   /** What the last deletion did with the model's weights, said until the next change. */
   const [removal, setRemoval] = useState<ModelRemoval | undefined>();
   const { error, run } = useAction();
@@ -885,10 +887,28 @@ function Models() {
     dismissPull(id);
     restoreFocus();
   };
+  /**
+   * Who may use a model, shown as ticked at once (its cell busy until the server answers); put back
+   * as it was, with the error, when the change is refused.
+   */
   const putAccess = async (model: AdminModel, body: { groupIds: string[]; adminOnly?: boolean }) => {
     setRemoval(undefined);
-    await run(() => api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body }));
-    await load();
+    const showAccess = (access: Pick<AdminModel, "groupIds" | "adminOnly">) =>
+      setModels((current) =>
+        current.map((entry) => (entry.id === model.id ? { ...entry, ...access } : entry)),
+      );
+    showAccess({ groupIds: body.groupIds, adminOnly: body.adminOnly === true && body.groupIds.length === 0 });
+    setPendingAccess((current) => new Set(current).add(model.id));
+    const saved = await run(() =>
+      api(`/api/admin/models/${encodeURIComponent(model.id)}/access`, { method: "PUT", body }),
+    );
+    if (!saved) showAccess({ groupIds: model.groupIds, adminOnly: model.adminOnly });
+    setPendingAccess((current) => {
+      const next = new Set(current);
+      next.delete(model.id);
+      return next;
+    });
+    if (saved) modelsChanged();
   };
   /** A group ticked or unticked; ticking one replaces admin-only. */
   const setAccess = (model: AdminModel, groupId: string) =>
@@ -991,7 +1011,7 @@ function Models() {
                   <span className="muted">{t.noVersions}</span>
                 )}
               </td>
-              <td className="allowed-groups">
+              <td className="allowed-groups" aria-busy={pendingAccess.has(model.id) || undefined}>
                 <label>
                   <input
                     type="checkbox"
