@@ -17,6 +17,7 @@ import {
   auditDetailsLines,
   changelogText,
   dateTimeText,
+  fileSizeText,
   memorySizeText,
   numberText,
   type ProviderOutcomeRow,
@@ -807,6 +808,71 @@ function ModelVersions({ model, onRolledBack }: { model: RegistryModel; onRolled
   );
 }
 
+/** A model's details as the web service answers them (GET /api/admin/models/{model}/details). */
+interface ModelDetailsAnswer {
+  size: number | null;
+  parameterSize: string | null;
+  quantization: string | null;
+  family: string | null;
+  contextLength: number | null;
+}
+
+/**
+ * A model's size, parameter count, quantization, family and context length, behind a disclosure
+ * under its name (read from the model service when first opened): a list of two columns that
+ * wraps on a phone.
+ */
+function ModelDetailsView({ model }: { model: string }) {
+  const { t } = useI18n();
+  const [details, setDetails] = useState<ModelDetailsAnswer>();
+  const [error, setError] = useState<unknown>();
+  const [asked, setAsked] = useState(false);
+  const read = () => {
+    if (asked) return;
+    setAsked(true);
+    api<ModelDetailsAnswer>(`/api/admin/models/${encodeURIComponent(model)}/details`).then(
+      setDetails,
+      setError,
+    );
+  };
+  const rows: Array<[string, string | null]> = details
+    ? [
+        [t.modelSize, details.size === null ? null : fileSizeText(t, details.size)],
+        [t.modelParameters, details.parameterSize],
+        [t.modelQuantization, details.quantization],
+        [t.modelFamily, details.family],
+        [
+          t.modelContextLength,
+          details.contextLength === null
+            ? null
+            : fill(t.modelContextTokens, { n: numberText(t, details.contextLength) }),
+        ],
+      ]
+    : [];
+  const known = rows.filter((row): row is [string, string] => row[1] !== null);
+  return (
+    <details className="model-details" onToggle={(event) => event.currentTarget.open && read()}>
+      <summary aria-label={fill(t.modelDetailsLabel, { model })}>{t.modelDetails}</summary>
+      {error !== undefined ? (
+        <ActionError error={error} />
+      ) : !details ? (
+        <p className="muted">{t.modelDetailsLoading}</p>
+      ) : known.length === 0 ? (
+        <p className="muted">{t.modelDetailsNone}</p>
+      ) : (
+        <dl>
+          {known.map(([term, value]) => (
+            <div key={term} className="model-detail">
+              <dt>{term}</dt>
+              <dd>{value}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </details>
+  );
+}
+
 function Models() {
   const { t } = useI18n();
   const [models, setModels] = useState<AdminModel[]>([]);
@@ -1001,6 +1067,7 @@ function Models() {
                     {t.delete}
                   </button>
                 </div>
+                <ModelDetailsView model={model.id} />
               </td>
               <td>
                 {versions && "registering" in versions ? (

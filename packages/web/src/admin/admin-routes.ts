@@ -663,6 +663,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
     };
   });
 
+  /** A model's size, parameter count, quantization, family and context length, for its row's details. */
+  app.get("/api/admin/models/:model/details", admin, async (request) => {
+    const { model } = request.params as { model: string };
+    return deps.models.modelDetails(model);
+  });
+
   app.put("/api/admin/models/:model/access", admin, async (request) => {
     // Kept under the model service's spelling: a rule set on `name` holds for `name:latest` too.
     const model = deps.modelAccess.key((request.params as { model: string }).model);

@@ -7,7 +7,7 @@ import {
 } from "@hearth/contracts";
 import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
 import { z } from "zod";
-import { ContextWindows } from "./context-window.js";
+import { ContextWindows, contextFromShow } from "./context-window.js";
 import { readSse } from "./sse-lines.js";
 import { UpstreamEndpoint, type UpstreamResponse } from "./upstream-request.js";
 
@@ -58,6 +58,32 @@ export interface ModelInfo {
 }
 
 export type ModelPurpose = "embedding" | "rerank";
+
+/** What Admin → Models shows of a model: null where the model service does not say. */
+export interface ModelDetails {
+  model: string;
+  /** Its file's size in bytes. */
+  size: number | null;
+  /** As the model service words it ("7.6B", "260K"). */
+  parameterSize: string | null;
+  quantization: string | null;
+  family: string | null;
+  /** The context it is served with, in tokens (the configured size, at most the trained one). */
+  contextLength: number | null;
+}
+
+const showDetails = z.object({
+  details: z
+    .object({
+      family: z.string().nullish(),
+      parameter_size: z.string().nullish(),
+      quantization_level: z.string().nullish(),
+    })
+    .nullish(),
+});
+const tagList = z.object({
+  models: z.array(z.object({ name: z.string(), size: z.number().nullish() })),
+});
 
 /** A model's purpose from its listed capabilities: none for one that completes, or lists none. */
 function purposeOf(capabilities: readonly string[] | null | undefined): { purpose?: ModelPurpose } {
@@ -188,6 +214,36 @@ export class ModelClient {
       created: model.created ?? 0,
       ...purposeOf(model.capabilities),
     }));
+  }
+
+  /**
+   * A model's size, parameters, quantization, family and context (the model service's /api/show,
+   * and /api/tags for its size). Throws as /api/show does for a model it has not.
+   */
+  async modelDetails(model: string): Promise<ModelDetails> {
+    const [show, tags] = await Promise.all([this.#showModel(model), this.#tags().catch(() => undefined)]);
+    const details = showDetails.safeParse(show).data?.details;
+    const named = (name: string) => name === model || name === `${model}:latest`;
+    const size = tags?.models.find((entry) => named(entry.name))?.size;
+    const text = (value: string | null | undefined) => (value ? value : null);
+    return {
+      model,
+      size: size ? size : null,
+      parameterSize: text(details?.parameter_size),
+      quantization: text(details?.quantization_level),
+      family: text(details?.family),
+      contextLength: contextFromShow(show) ?? null,
+    };
+  }
+
+  /** The model service's /api/tags: its models with their sizes. */
+  async #tags(): Promise<z.infer<typeof tagList>> {
+    const response = await this.#fetch(`${this.#baseUrl}/api/tags`, {
+      headers: this.#headers(),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`model service answered ${response.status}`);
+    return tagList.parse(await response.json());
   }
 
   /** The model service's /api/show answer for a model (throws when it has none). */
