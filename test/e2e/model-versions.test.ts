@@ -133,7 +133,11 @@ describe("model versions and rollback through the web service", () => {
       await pullButton.click();
       try {
         await partialHolds(dir, haltedAt);
+        // Started: the field is cleared; the same reference typed again cannot be pulled twice.
+        expect(await page.getByLabel(/Pull a model/).inputValue()).toBe("");
+        await page.getByLabel(/Pull a model/).fill(haltedReference);
         expect(await pullButton.isDisabled()).toBe(true);
+        await page.getByLabel(/Pull a model/).fill("");
         await page.getByRole("tab", { name: "Users" }).click();
         await page.getByRole("tab", { name: "Users", selected: true }).waitFor();
         expect(await page.getByRole("button", { name: "Cancel pull" }).count()).toBe(0);

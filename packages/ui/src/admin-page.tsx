@@ -933,7 +933,7 @@ function Models() {
     void load();
   }, [ended, load]);
   /** Pull is off while the name typed is being pulled: a second pull of it would only join the first. */
-  const pulling = pulls.some((row) => row.running && row.model === pull);
+  const pulling = pulls.some((row) => row.running && row.model === pull.trim());
   const pullModel = (event: FormEvent) => {
     event.preventDefault();
     const model = pull.trim();

@@ -99,7 +99,7 @@ function NavLink({
 }
 
 /** The window shown again (focus, a tab switched back to) reads the models at most this often. */
-const MODELS_SHOWN_AGAIN_MS = 2000;
+const MODELS_SHOWN_AGAIN_MS = 1000;
 
 /** What a user (not an administrator) sees at /admin: that it is not for them, and the way back. */
 function AdminOnly() {
