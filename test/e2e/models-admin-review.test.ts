@@ -272,6 +272,11 @@ describe("Admin → Models as a reviewer found it", () => {
       family: "llama",
       contextLength: expect.any(Number),
     });
+    const unknown = await web.app.inject({
+      url: "/api/admin/models/nothere/details",
+      headers: admin.headers,
+    });
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, "MODEL_NOT_FOUND"]);
     const refused = await web.app.inject({
       url: "/api/admin/models/tiny:latest/details",
       headers: bobSession.headers,

@@ -666,7 +666,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: Deps) {
   /** A model's size, parameter count, quantization, family and context length, for its row's details. */
   app.get("/api/admin/models/:model/details", admin, async (request) => {
     const { model } = request.params as { model: string };
-    return deps.models.modelDetails(model);
+    return deps.models.modelDetails(model).catch((error: unknown) => {
+      // A model the model service has not: said as one, not as its answer's failure.
+      if (error instanceof UpstreamCallError && error.upstreamStatus === 404)
+        throw new HearthError("MODEL_NOT_FOUND", `The model service has no model ${model}`);
+      throw error;
+    });
   });
 
   app.put("/api/admin/models/:model/access", admin, async (request) => {
