@@ -69,6 +69,8 @@ export function AuthPage({
   const [invalid, setInvalid] = useState<Field[]>([]);
   /** A new account's fields' own errors, each under its field (all at once), before it is sent. */
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
+  /** Tries so far: each try's field errors are new alerts, read out again when the same as the last. */
+  const [tries, setTries] = useState(0);
   // The first field in error takes focus, where its error is read out with it.
   useFocusInvalidField(invalid[0] && `auth-${invalid[0]}`);
   usePageTitle(mode === "signin" ? t.signIn : t.signUp);
@@ -76,7 +78,7 @@ export function AuthPage({
     describedField(invalid.includes(field), hint, fieldErrors[field] ? `auth-error-${field}` : "auth-error");
   const fieldError = (field: Field) =>
     fieldErrors[field] && (
-      <p id={`auth-error-${field}`} className="error-text field-error">
+      <p key={tries} id={`auth-error-${field}`} className="error-text field-error" role="alert">
         {fieldErrors[field]}
       </p>
     );
@@ -86,6 +88,7 @@ export function AuthPage({
     setError(undefined);
     setInvalid([]);
     setFieldErrors({});
+    setTries((count) => count + 1);
     // A new user name is checked against the service's own rule, the password against its rule, and
     // typed twice, so a typo does not lock the new account out: every field's error at once.
     const problems = mode === "signup" ? signUpProblems(t, { username, password, confirmation }) : [];

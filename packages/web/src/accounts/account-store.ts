@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { foldName, USERNAME_RULE, USERNAME_SCRIPTS_RULE, usernameProblem } from "@hearth/contracts";
+import { PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, passwordProblem } from "@hearth/contracts/password";
 import { HearthError } from "@hearth/core";
 import { audit } from "../audit/audit-log.js";
 import { lockedTransaction } from "../storage/locked-transaction.js";
@@ -48,15 +49,19 @@ function checkUsername(username: string): void {
 }
 
 /**
- * The one rule for a new password, wherever it is set (sign-up, a password change, an administrator's
- * new account or reset, the CLI's create, create-admin and reset-password): 8 to 1024 characters, not
- * all white space.
+ * The one rule for a new password (passwordProblem, shared with the web UI), wherever it is set
+ * (sign-up, a password change, an administrator's new account or reset, the CLI's create,
+ * create-admin and reset-password): 8 to 1024 characters, not all white space.
  */
 export function checkPassword(password: string): void {
-  if (password.length < 8)
-    throw new HearthError("WEAK_PASSWORD", "The password must have at least 8 characters");
-  if (password.length > 1024) throw invalidField("password", "at most 1024 characters");
-  if (/^\s*$/u.test(password))
+  const problem = passwordProblem(password);
+  if (problem === "too-short")
+    throw new HearthError(
+      "WEAK_PASSWORD",
+      `The password must have at least ${PASSWORD_MIN_CHARS} characters`,
+    );
+  if (problem === "too-long") throw invalidField("password", `at most ${PASSWORD_MAX_CHARS} characters`);
+  if (problem === "blank")
     throw new HearthError("WEAK_PASSWORD", "The password must not be only spaces or other white space");
 }
 
