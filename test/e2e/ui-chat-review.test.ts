@@ -155,6 +155,15 @@ describe.skipIf(!hasChromium)("the chat, as reviewed in the browser", () => {
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("Open a new chat");
     expect(await dialog.locator("kbd").first().textContent()).toBe("Ctrl");
+    // While a modal dialog is open the page behind it is inert: no shortcut acts on it.
+    await page.goto(url);
+    await lastAnswer().waitFor();
+    await page.keyboard.press("Control+/");
+    await dialog.waitFor();
+    await page.keyboard.press("Control+Shift+O");
+    await page.waitForTimeout(300);
+    expect(new URL(page.url()).pathname).toBe(new URL(url).pathname);
+    expect(await dialog.isVisible()).toBe(true);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     // Also in the header's menu.

@@ -20,7 +20,7 @@ import { forgetPulls } from "./model-pull.js";
 import { MODELS_CHANGED, watchModels } from "./models-watch.js";
 import { forgetAllQuestions } from "./retrieval-history.js";
 import { navigate, usePath } from "./router.js";
-import { onMac, ShortcutsDialog, shortcutOf } from "./shortcuts.js";
+import { modalDialogOpen, onMac, ShortcutsDialog, shortcutOf } from "./shortcuts.js";
 import { leaveTemporaryChat } from "./temporary-chat.js";
 
 // Pages most people open rarely load on demand, keeping the first load small.
@@ -343,7 +343,7 @@ export function App() {
   useEffect(() => {
     if (!signedIn) return;
     const onKey = (event: globalThis.KeyboardEvent) => {
-      if (event.defaultPrevented) return;
+      if (event.defaultPrevented || modalDialogOpen()) return;
       const shortcut = shortcutOf(event, onMac());
       if (shortcut === "new-chat") {
         event.preventDefault();

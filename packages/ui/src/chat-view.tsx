@@ -68,7 +68,7 @@ import {
 import { ReadAloudButton, stopReading } from "./read-aloud-button.js";
 import { navigate } from "./router.js";
 import { keyPressOf, sendsMessage } from "./send-key.js";
-import { onMac, shortcutOf } from "./shortcuts.js";
+import { modalDialogOpen, onMac, shortcutOf } from "./shortcuts.js";
 import { opensInSourceView, SourceView } from "./source-view.js";
 import { type Suggestion, SuggestionList, suggestionKey, suggestionOptionId } from "./suggestion-list.js";
 import {
@@ -1580,7 +1580,8 @@ export function ChatView(props: {
   shownMessages.current = messages;
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
-      if (event.defaultPrevented || shortcutOf(event, onMac()) !== "copy-last-answer") return;
+      if (event.defaultPrevented || modalDialogOpen() || shortcutOf(event, onMac()) !== "copy-last-answer")
+        return;
       const last = [...shownMessages.current]
         .reverse()
         .find((message) => message.role === "assistant" && message.content);

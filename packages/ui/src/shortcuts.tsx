@@ -24,6 +24,14 @@ export const onMac = () => /Mac|iPhone|iPad/.test(navigator.platform || navigato
  * Ctrl+Shift+C a copy of the last answer, Ctrl+/ the list of shortcuts (⌘ for Ctrl on a Mac). Keys
  * are read by their place (`code`) where a layout or Shift changes the character (`?` for `/`).
  */
+/**
+ * Whether a modal dialog is open (a confirmation, the passages, the shortcuts' own list): the page
+ * behind it is inert, so no shortcut acts on it until the dialog closes.
+ */
+export function modalDialogOpen(): boolean {
+  return document.querySelector("dialog:modal") !== null;
+}
+
 export function shortcutOf(press: ShortcutPress, mac: boolean): Shortcut | undefined {
   if (press.isComposing || press.altKey) return undefined;
   const command = mac ? press.metaKey && !press.ctrlKey : press.ctrlKey && !press.metaKey;
