@@ -2126,12 +2126,11 @@ const zhCN: Messages = {
     FOLDER_UNREADABLE: "无法读取监听的文件夹或其中的文件。",
     URL_FETCH_FAILED: "无法抓取该文档的 URL。",
     EMBEDDING_FAILED: "向量模型没有响应，请稍后再试。",
-    EMBEDDING_MODEL_NOT_FOUND:
-      "模型服务中没有这个 向量模型：请先拉取，或将 向量模型留空，只用全文检索。",
+    EMBEDDING_MODEL_NOT_FOUND: "模型服务中没有这个向量模型：请先拉取，或将向量模型留空，只用全文检索。",
     EMBEDDING_MODEL_UNUSABLE: "该模型不能生成向量：请选择向量模型，或留空，只用全文检索。",
     RERANK_MODEL_NOT_FOUND: "模型服务中没有这个重排序模型：请先拉取，或选择“无”，保留检索顺序。",
-    EMBEDDING_MODEL_REQUIRED: "该知识库没有用于向量检索的 向量模型。",
-    INDEX_DIMENSION_MISMATCH: "向量与索引不一致；更换 向量模型后请重建索引。",
+    EMBEDDING_MODEL_REQUIRED: "该知识库没有用于向量检索的向量模型。",
+    INDEX_DIMENSION_MISMATCH: "向量与索引不一致；更换向量模型后请重建索引。",
     INDEX_INVALID_CHUNK: "发送到索引的片段缺少某个字段，或字段取值超出范围。",
     INDEX_UNAVAILABLE: "无法连接知识库索引。",
     INVALID_CREDENTIALS: "用户名或密码错误。",
@@ -2484,8 +2483,8 @@ const zhCN: Messages = {
   retrievalNoResultsAbove: "本知识库中与该问题匹配的段落，相关度都低于 {min}。",
   retrievalWarnings: {
     EMBEDDING_FAILED:
-      "无法用本知识库的 向量模型处理该问题（模型不存在，或模型服务没有响应）：已仅按全文检索。",
-    EMBEDDING_MODEL_REQUIRED: "本知识库没有 向量模型：已仅按全文检索。",
+      "无法用本知识库的向量模型处理该问题（模型不存在，或模型服务没有响应）：已仅按全文检索。",
+    EMBEDDING_MODEL_REQUIRED: "本知识库没有向量模型：已仅按全文检索。",
     RERANK_FAILED:
       "无法用本知识库的重排序模型重排段落（该模型不能重排序，或模型服务没有响应）：段落按检索顺序排列。",
   },
