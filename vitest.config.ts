@@ -10,6 +10,7 @@ const replacesModules = [
   "packages/core/src/storage/backup-errors.test.ts",
   "packages/model/test/llama-binary.test.ts",
   "packages/model/test/registry-adoption.test.ts",
+  "packages/model/test/rescan-failure.test.ts",
 ];
 
 // Tests import workspace packages from their TypeScript sources (the "source" export condition),
