@@ -438,8 +438,11 @@ describe.skipIf(!hasChromium)("the accessibility audit's findings", () => {
       const stop = page.getByRole("button", { name: "Stop" });
       await stop.waitFor();
       await expect.poll(() => page.url()).toMatch(/\/c\//);
-      expect(await page.locator("#page-heading").textContent()).toBe("New chat");
-      expect(await page.title()).toBe("New chat – Hearth");
+      // Named from the start, and by its title as soon as the chat has one (the answer still written).
+      expect(await page.locator("#page-heading").textContent()).toMatch(/^(New chat|a slow first answer)$/);
+      await expect.poll(() => page.title()).toBe("a slow first answer – Hearth");
+      expect(await page.locator("#page-heading").textContent()).toBe("a slow first answer");
+      expect(await stop.isVisible()).toBe(true);
       await stop.click();
     } finally {
       model.options.words = undefined;
