@@ -1598,17 +1598,27 @@ export function ChatView(props: {
   // What lays out after it is shown (formulas, highlighting, diagrams, an answer rendered as it comes
   // near) grows the messages after the view went to the end: while the reader is at the end (until
   // they scroll up), the view stays there.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the messages' elements are new with them
+  // Set up once the list is shown (not while the model guidance or a not-found page stands in for
+  // it): a message's element added later is observed as it comes, so a streamed token sets nothing up.
+  const listShown = !notFound && (props.models.models.length > 0 || props.conversationId !== undefined);
   useEffect(() => {
     const element = list.current;
-    if (!element || typeof ResizeObserver === "undefined") return;
-    const observer = new ResizeObserver(() => {
+    if (!listShown || !element || typeof ResizeObserver === "undefined") return;
+    const resized = new ResizeObserver(() => {
       if (pinned.current) element.scrollTop = element.scrollHeight;
     });
-    observer.observe(element);
-    for (const child of element.children) observer.observe(child);
-    return () => observer.disconnect();
-  }, [messages]);
+    resized.observe(element);
+    for (const child of element.children) resized.observe(child);
+    const added = new MutationObserver((records) => {
+      for (const record of records)
+        for (const node of record.addedNodes) if (node instanceof Element) resized.observe(node);
+    });
+    added.observe(element, { childList: true });
+    return () => {
+      added.disconnect();
+      resized.disconnect();
+    };
+  }, [listShown]);
 
   /**
    * Reads the conversation as stored and shows it (an answer still being written there is watched
