@@ -9,3 +9,11 @@ export function retryAfterMs(value: string | null | undefined, now = Date.now())
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/**
+ * An `x-should-retry` header (the one the openai and Anthropic SDKs obey): true or false as it says,
+ * undefined when absent or anything else.
+ */
+export function shouldRetryOf(value: string | string[] | undefined): boolean | undefined {
+  return value === "true" ? true : value === "false" ? false : undefined;
+}

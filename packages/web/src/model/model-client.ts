@@ -3,6 +3,7 @@ import {
   CHAT_CONTROL_WIRE_NAMES,
   type ChatControlName,
   ollamaErrorSchema,
+  shouldRetryOf,
   USER_HEADER,
 } from "@hearth/contracts";
 import { ERROR_CODES, type ErrorCode, HearthError, isErrorCode, UpstreamCallError } from "@hearth/core";
@@ -304,10 +305,10 @@ export class ModelClient {
       const retry = Number(response.headers["retry-after"]);
       // Kept for the client: a full queue (429) or a queue timeout (503) says when to try again; and
       // the details (a prompt too long for the context says by how many tokens).
-      const shouldRetry = response.headers["x-should-retry"];
+      const shouldRetry = shouldRetryOf(response.headers["x-should-retry"]);
       const kept = {
         ...(Number.isFinite(retry) && retry > 0 ? { retryAfterSeconds: retry } : {}),
-        ...(shouldRetry === "true" || shouldRetry === "false" ? { shouldRetry: shouldRetry === "true" } : {}),
+        ...(shouldRetry !== undefined ? { shouldRetry } : {}),
         ...(error?.details ? { details: error.details } : {}),
       };
       const code = modelCode(error?.code);

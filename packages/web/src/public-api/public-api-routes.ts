@@ -8,6 +8,7 @@ import {
   openAiTextParts,
   openAiToolSchema,
   rerankRequestSchema,
+  shouldRetryOf,
   USAGE_COMMENT_HEADER,
   USER_HEADER,
 } from "@hearth/contracts";
@@ -707,8 +708,8 @@ async function refusal(
   const retryAfter = response.headers["retry-after"];
   if (typeof retryAfter === "string") reply.header("retry-after", retryAfter);
   // The model service says whether retrying may help (not when the Retry-After is hours away).
-  const shouldRetry = response.headers["x-should-retry"];
-  if (shouldRetry === "true" || shouldRetry === "false") reply.header("x-should-retry", shouldRetry);
+  const shouldRetry = shouldRetryOf(response.headers["x-should-retry"]);
+  if (shouldRetry !== undefined) reply.header("x-should-retry", String(shouldRetry));
   reply.code(refusalStatus(status, text));
   return reply.type("application/json").send(publicErrorText(text, model));
 }
