@@ -277,26 +277,22 @@ export function KnowledgePage({ admin, models }: { admin: boolean; models: Model
     );
     if (selected && refused) void recheckAccess(selected, refused.error);
   }, [settled, selected, selectedUnowned, loadDocuments, run, uploads, recheckAccess]);
-  // A watched folder just set is being read: its documents are read again every second until they
-  // show (then the in-progress poll below goes on), for at most SYNC_POLLS seconds.
+  // The documents are read again every second while some are being ingested, and while a watched
+  // folder just set is being read, until its documents show, for at most SYNC_POLLS seconds: one
+  // read a second for both.
   const [syncPolls, setSyncPolls] = useState(0);
-  useEffect(() => {
-    if (!selected || syncPolls <= 0) return;
-    const timer = setTimeout(() => {
-      void loadDocuments(selected).catch(() => {});
-      setSyncPolls((left) => left - 1);
-    }, 1000);
-    return () => clearTimeout(timer);
-  }, [selected, syncPolls, loadDocuments]);
   useEffect(() => {
     if (documents.some((document) => document.source === "folder")) setSyncPolls(0);
   }, [documents]);
-  // While documents are being ingested, their status is read again every second.
   useEffect(() => {
-    if (!selected || !documents.some((document) => IN_PROGRESS.has(document.status))) return;
-    const timer = setTimeout(() => void loadDocuments(selected).catch(() => {}), 1000);
+    const ingesting = documents.some((document) => IN_PROGRESS.has(document.status));
+    if (!selected || (syncPolls <= 0 && !ingesting)) return;
+    const timer = setTimeout(() => {
+      void loadDocuments(selected).catch(() => {});
+      if (syncPolls > 0) setSyncPolls((left) => left - 1);
+    }, 1000);
     return () => clearTimeout(timer);
-  }, [selected, documents, loadDocuments]);
+  }, [selected, syncPolls, documents, loadDocuments]);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
